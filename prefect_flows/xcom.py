@@ -1,0 +1,74 @@
+"""XCom in Prefect: tasks return values, and typed Pydantic models replace keyed XComs."""
+
+from __future__ import annotations
+
+from prefect import flow, task
+from pydantic import BaseModel, Field
+
+# [START xcom_models]
+class Order(BaseModel):
+    id: str
+    amount: float
+
+
+# One model replaces `multiple_outputs=True`: each field is a named output, and it is typed.
+class SplitOrders(BaseModel):
+    valid: list[Order]
+    rejected: list[Order]
+
+
+class Summary(BaseModel):
+    valid_count: int
+    rejected_count: int
+    total: float
+# [END xcom_models]
+
+
+SAMPLE_ORDERS = [
+    Order(id="A-1", amount=120.0),
+    Order(id="A-2", amount=35.5),
+    Order(id="A-3", amount=-4.0),
+]
+
+
+# [START xcom_tasks]
+@task
+def extract(orders: list[Order]) -> list[Order]:
+    return orders
+
+
+@task
+def split_orders(orders: list[Order]) -> SplitOrders:
+    return SplitOrders(
+        valid=[o for o in orders if o.amount > 0],
+        rejected=[o for o in orders if o.amount <= 0],
+    )
+
+
+@task
+def check_rejected(parts: SplitOrders, max_rejected: int) -> int:
+    # Where Airflow pushed `rejected_count` under a key, the task simply returns it.
+    if len(parts.rejected) > max_rejected:
+        raise ValueError(f"{len(parts.rejected)} rejected orders, at most {max_rejected} allowed")
+    return len(parts.rejected)
+
+
+@task
+def summarize(valid: list[Order], rejected_count: int) -> Summary:
+    return Summary(
+        valid_count=len(valid),
+        rejected_count=rejected_count,
+        total=round(sum(o.amount for o in valid), 2),
+    )
+
+
+@flow(name="xcom")
+def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: int = Field(1, ge=0)) -> Summary:
+    parts = split_orders(extract(orders))
+    rejected_count = check_rejected(parts, max_rejected)
+    return summarize(parts.valid, rejected_count)
+# [END xcom_tasks]
+
+
+if __name__ == "__main__":
+    print(xcom())

@@ -1,0 +1,1 @@
+"""Parity harness for the Airflow-to-Prefect migration cookbook."""

@@ -1,0 +1,178 @@
+"""Recipe metadata: the YAML front matter of `recipes/<name>.md`, the one source of truth.
+
+The page's body is the narrative the docs site renders; the front matter says which constructs the recipe maps,
+which cases the harness runs, what must match between the engines and what each case is expected to produce.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cookbook.report import Engine, Outcome, RunState
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+RECIPES_DIR = PROJECT_ROOT / "recipes"
+AIRFLOW_DAGS_DIR = PROJECT_ROOT / "airflow_dags"
+PREFECT_FLOWS_DIR = PROJECT_ROOT / "prefect_flows"
+
+_FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Concept(Strict):
+    airflow: str = Field(description="The Airflow construct, as a user would grep for it.")
+    prefect: str = Field(description="What it becomes in Prefect.")
+    effort: Literal["mechanical", "judgment", "redesign"] = "mechanical"
+
+
+class Link(Strict):
+    title: str
+    url: str
+
+
+Aspect = Literal["run_state", "tasks", "attempts", "result", "files"]
+
+
+class Parity(Strict):
+    """What must match between the two sides, and how values are normalised before comparing."""
+
+    compare: list[Aspect] = Field(default_factory=lambda: ["run_state", "tasks", "attempts", "result", "files"])
+    unordered_lists: bool = Field(False, description="Compare every list in the result as a multiset.")
+    float_tolerance: float = Field(0.0, ge=0)
+    ignore_keys: list[str] = Field(default_factory=list, description="Dict keys dropped at any depth.")
+    ignore_tasks: list[str] = Field(default_factory=list)
+    ignore_files: list[str] = Field(default_factory=list, description="Glob patterns, relative to workdir.")
+
+
+class DelayedFile(Strict):
+    """A file the harness writes into each side's working directory while the run is going on."""
+
+    path: str
+    content: str = ""
+    after_seconds: float = Field(0.0, ge=0)
+
+
+class HttpApi(Strict):
+    """A small JSON API on 127.0.0.1 that answers only with the right bearer token (see `fixtures.py`)."""
+
+    name: str
+    token_secret: str = Field(description="Name of the case secret that is the API's bearer token.")
+    data: Any = Field(description="The JSON document served at GET /data.")
+
+
+class PrefectBlock(Strict):
+    """A block the Prefect worker saves on its server before the run (class looked up in the flow module)."""
+
+    block: str
+    name: str
+    fields: dict[str, Any]
+
+
+class Expectation(Strict):
+    run_state: RunState | None = None
+    tasks: dict[str, Outcome] = Field(default_factory=dict)
+    attempts: dict[str, int] = Field(default_factory=dict)
+
+
+class Case(Strict):
+    """One run of both sides on the same inputs."""
+
+    name: str
+    description: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    secrets: list[str] = Field(default_factory=list, description="Random values made fresh for each run.")
+    env: dict[Engine, dict[str, str]] = Field(default_factory=dict)
+    delayed_files: list[DelayedFile] = Field(default_factory=list)
+    http_apis: list[HttpApi] = Field(default_factory=list)
+    prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
+    expect: Expectation = Field(default_factory=Expectation)
+
+
+class RecipeMeta(Strict):
+    title: str
+    summary: str
+    order: int = 100
+    dag_id: str | None = Field(None, description="Defaults to the recipe name.")
+    flow_name: str | None = Field(None, description="Defaults to the recipe name with '-' for '_'.")
+    result_task: str | None = Field(None, description="The Airflow task whose return value is the run result.")
+    timeout_seconds: float = Field(90, gt=0, description="Per case and side; a side past it is killed.")
+    concepts: list[Concept] = Field(default_factory=list)
+    upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")
+    parity: Parity = Field(default_factory=Parity)
+    cases: list[Case] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_case_names(self) -> RecipeMeta:
+        names = [c.name for c in self.cases]
+        if len(names) != len(set(names)):
+            raise ValueError(f"case names must be unique: {names}")
+        return self
+
+
+class RecipeError(Exception):
+    """A recipe page that cannot be read; the message is one line fit for a user."""
+
+
+class Recipe(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    meta: RecipeMeta
+    body: str
+    page: Path
+
+    @property
+    def dag_file(self) -> Path:
+        return AIRFLOW_DAGS_DIR / f"{self.name}.py"
+
+    @property
+    def flow_file(self) -> Path:
+        return PREFECT_FLOWS_DIR / f"{self.name}.py"
+
+    @property
+    def dag_id(self) -> str:
+        return self.meta.dag_id or self.name
+
+    @property
+    def flow_name(self) -> str:
+        return self.meta.flow_name or self.name.replace("_", "-")
+
+    @cached_property
+    def cases_by_name(self) -> dict[str, Case]:
+        return {c.name: c for c in self.meta.cases}
+
+
+def load_recipe(page: Path) -> Recipe:
+    name = page.stem
+    if not _NAME.match(name):
+        raise RecipeError(f"{page.name}: a recipe name is lower_snake_case")
+    match = _FRONT_MATTER.match(page.read_text(encoding="utf-8"))
+    if not match:
+        raise RecipeError(f"{page}: no YAML front matter between '---' lines")
+    try:
+        raw = yaml.safe_load(match.group(1))
+        meta = RecipeMeta.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{page}: front matter is not YAML: {exc}".replace("\n", " ")) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise RecipeError(f"{page}: {where}: {first['msg']} ({exc.error_count()} error(s))") from exc
+    return Recipe(name=name, meta=meta, body=match.group(2), page=page)
+
+
+def discover(recipes_dir: Path = RECIPES_DIR) -> dict[str, Recipe]:
+    """Every recipe, in reading order (the page's `order`, then name)."""
+    recipes = [load_recipe(p) for p in sorted(recipes_dir.glob("*.md"))]
+    recipes.sort(key=lambda r: (r.meta.order, r.name))
+    return {r.name: r for r in recipes}

@@ -1,0 +1,211 @@
+"""The Airflow side: runs a recipe's DAG with `dag.test()` in a throwaway AIRFLOW_HOME.
+
+Started by the harness as `python -m cookbook.workers.airflow_worker` inside the Airflow venv. It migrates (or
+copies a cached, already migrated) SQLite metadata DB, then runs jobs one after another for the whole batch, so
+Airflow's one-off start-up costs are paid once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from cookbook.protocol import Job
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers.common import (
+    Channel,
+    indexed_name,
+    job_context,
+    one_line,
+    serve,
+    snapshot_files,
+    to_json,
+)
+
+
+def configure_environment(home: Path, dags_folder: Path) -> None:
+    """Airflow reads its configuration at import time, so this runs before the first `import airflow`."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder.resolve()),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            # Recipes return Pydantic models and dataclasses from tasks; allow their own modules.
+            "AIRFLOW__CORE__ALLOWED_DESERIALIZATION_CLASSES_REGEXP": r"(airflow|unusual_prefix_|cookbook).*",
+        }
+    )
+
+
+def migrated_db(home: Path, cache_dir: Path, version: str) -> None:
+    """Put a migrated metadata DB in place: copied from the cache, or migrated once and then cached."""
+    target = home / "airflow.db"
+    cached = cache_dir / f"airflow-{version}-py{sys.version_info.major}{sys.version_info.minor}.db"
+    if not cached.exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            stdout=sys.stderr,
+            stderr=sys.stderr,
+        )
+        partial = cached.with_suffix(f".{os.getpid()}.partial")
+        shutil.copyfile(target, partial)
+        partial.replace(cached)  # atomic: a concurrent harness never sees half a DB
+    else:
+        shutil.copyfile(cached, target)
+
+
+class RunListener:
+    """Airflow listener hooks: which task instances actually executed, and why they failed.
+
+    Airflow's own state does not say whether a `skipped` task ran (a sensor that soft-failed) or was never
+    started (a trigger rule skipped it); the listener does.
+    """
+
+    def __init__(self) -> None:
+        from airflow.listeners import hookimpl
+
+        self.ran: set[tuple[str, int]] = set()
+        self.errors: dict[tuple[str, int], str] = {}
+
+        # pluggy finds hooks by attribute name on the registered object; bind them as closures.
+        @hookimpl
+        def on_task_instance_running(previous_state: Any, task_instance: Any) -> None:
+            self.ran.add((task_instance.task_id, task_instance.map_index))
+
+        @hookimpl
+        def on_task_instance_failed(previous_state: Any, task_instance: Any, error: Any) -> None:
+            message = one_line(error) if isinstance(error, BaseException) else str(error)
+            self.errors[(task_instance.task_id, task_instance.map_index)] = message
+
+        self.on_task_instance_running = on_task_instance_running
+        self.on_task_instance_failed = on_task_instance_failed
+
+    def reset(self) -> None:
+        self.ran.clear()
+        self.errors.clear()
+
+
+class AirflowSide:
+    def __init__(self) -> None:
+        self.version = ""
+        self.listener: RunListener | None = None
+
+    def start(self, channel: Channel, home: Path, cache_dir: Path) -> tuple[str, str]:
+        from importlib.metadata import version
+
+        self.version = version("apache-airflow")
+        channel.progress("airflow: preparing the metadata DB")
+        migrated_db(home, cache_dir, self.version)
+        channel.progress("airflow: importing Airflow")
+        from airflow.sdk.listener import get_listener_manager
+
+        self.listener = RunListener()
+        get_listener_manager().add_listener(self.listener)
+        return self.version, f"AIRFLOW_HOME={home}"
+
+    def run(self, job: Job) -> SideReport:
+        from airflow.dag_processing.dagbag import DagBag
+
+        assert self.listener is not None
+        report = SideReport(engine="airflow", engine_version=self.version, recipe=job.recipe, case=job.case)
+        bag = DagBag(dag_folder=job.source_file, safe_mode=False)
+        if bag.import_errors:
+            message = " | ".join(_last_line(tb) for tb in bag.import_errors.values())
+            report.error = SideError(kind="import_error", message=f"{Path(job.source_file).name}: {message}")
+            return report
+        dag = bag.get_dag(job.dag_id)
+        if dag is None:
+            found = ", ".join(sorted(bag.dag_ids)) or "none"
+            report.error = SideError(
+                kind="import_error", message=f"no DAG with dag_id {job.dag_id!r} (found: {found})"
+            )
+            return report
+
+        self.listener.reset()
+        began = time.perf_counter()
+        with job_context(job):
+            dag_run = dag.test(run_conf=job.params or None)
+        report.duration_seconds = time.perf_counter() - began
+        report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
+        self._collect(dag_run, job, report)
+        report.files = snapshot_files(Path(job.workdir))
+        return report
+
+    def _collect(self, dag_run: Any, job: Job, report: SideReport) -> None:
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+
+        assert self.listener is not None
+        with create_session() as session:
+            tis = sorted(dag_run.get_task_instances(session=session), key=lambda t: (t.task_id, t.map_index))
+            for ti in tis:
+                key = (ti.task_id, ti.map_index)
+                name = indexed_name(ti.task_id, ti.map_index if ti.map_index >= 0 else None)
+                report.tasks[name] = TaskOutcome(
+                    outcome=_outcome(str(ti.state), ran=key in self.listener.ran),
+                    engine_state=str(ti.state),
+                    attempts=ti.try_number or 0,
+                    started_at=ti.start_date,
+                    ended_at=ti.end_date,
+                    error=self.listener.errors.get(key),
+                )
+            if job.result_task:
+                rows = session.scalars(
+                    XComModel.get_many(
+                        run_id=dag_run.run_id,
+                        dag_ids=job.dag_id,
+                        task_ids=job.result_task,
+                        key="return_value",
+                    )
+                ).all()
+                values = [(row.map_index, XComModel.deserialize_value(row)) for row in rows]
+                if len(values) == 1 and values[0][0] < 0:
+                    report.result = to_json(values[0][1], job.workdir)
+                elif values:
+                    report.result = to_json([v for _, v in sorted(values)], job.workdir)
+        failed = [f"{name}: {t.error or t.engine_state}" for name, t in report.tasks.items() if t.error]
+        if report.run_state is RunState.FAILED:
+            report.error = SideError(kind="run_error", message="; ".join(failed) or "the DAG run failed")
+
+
+def _outcome(state: str, *, ran: bool) -> Outcome:
+    if state == "success":
+        return Outcome.SUCCESS
+    if state == "failed":
+        return Outcome.FAILED
+    if state == "skipped":
+        return Outcome.SKIPPED if ran else Outcome.NOT_RUN
+    if state in ("upstream_failed", "removed", "None"):
+        return Outcome.NOT_RUN
+    return Outcome.UNFINISHED
+
+
+def _last_line(traceback_text: str) -> str:
+    lines = [line.strip() for line in traceback_text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "import failed"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--dags-folder", type=Path, required=True)
+    parser.add_argument("--cache-dir", type=Path, required=True)
+    args = parser.parse_args()
+    configure_environment(args.home, args.dags_folder)
+    side = AirflowSide()
+    serve("airflow", lambda ch: side.start(ch, args.home, args.cache_dir), side.run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""What both engine workers share: the job loop, the working directory, files written, JSON results.
+
+A worker runs inside its engine's own venv (the Airflow one has no Prefect, and the other way round), so this
+module imports nothing from either engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic_core import to_jsonable_python
+
+from cookbook.protocol import Done, Fatal, Job, Message, Progress, Ready
+from cookbook.recipe import DelayedFile
+from cookbook.report import Engine, FileRecord, SideError, SideReport
+
+PREVIEW_BYTES = 2048
+WORKDIR_TOKEN = "${workdir}"
+
+
+class Channel:
+    """The protocol channel: the process's original stdout, kept apart from whatever the engines print."""
+
+    def __init__(self) -> None:
+        protocol_fd = os.dup(sys.stdout.fileno())
+        # From here on, anything written to fd 1 (engine logs, print() in tasks) lands in the log (stderr).
+        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        self._out: IO[str] = os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+
+    def send(self, message: Message) -> None:
+        with self._lock:
+            self._out.write(message.model_dump_json() + "\n")
+            self._out.flush()
+
+    def progress(self, text: str) -> None:
+        self.send(Progress(message=text))
+
+
+def serve(engine: Engine, start: Callable[[Channel], tuple[str, str]], run: Callable[[Job], SideReport]) -> None:
+    """Start the engine, then run jobs from stdin until it closes."""
+    channel = Channel()
+    began = time.perf_counter()
+    try:
+        version, detail = start(channel)
+    except Exception as exc:
+        traceback.print_exc()
+        channel.send(Fatal(message=f"{engine} failed to start: {one_line(exc)}"))
+        return
+    channel.send(Ready(engine_version=version, startup_seconds=time.perf_counter() - began, detail=detail))
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        job = Job.model_validate_json(line)
+        print(f"=== cookbook job: {job.recipe}/{job.case} ===", file=sys.stderr, flush=True)
+        try:
+            report = run(job)
+        except Exception as exc:
+            traceback.print_exc()
+            report = SideReport(
+                engine=engine,
+                engine_version=version,
+                recipe=job.recipe,
+                case=job.case,
+                error=SideError(kind="harness_error", message=one_line(exc)),
+            )
+        channel.send(Done(report=report))
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextlib.contextmanager
+def job_context(job: Job) -> Iterator[None]:
+    """Run inside the job's working directory, with its environment, and its delayed files on their timers."""
+    workdir = Path(job.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved_env = {key: os.environ.get(key) for key in job.env}
+    saved_cwd = os.getcwd()
+    stop = threading.Event()
+    timers = [_start_delayed_file(workdir, f, stop) for f in job.delayed_files]
+    os.environ.update(job.env)
+    os.chdir(workdir)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        stop.set()
+        for t in timers:
+            t.join()
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event) -> threading.Thread:
+    target = workdir / spec.path
+
+    def write_later() -> None:
+        if stop.wait(spec.after_seconds):
+            return  # the run ended before the file was due: a sensor that timed out
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a poking sensor never sees half a file.
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(spec.content, encoding="utf-8")
+        partial.replace(target)
+
+    thread = threading.Thread(target=write_later, name=f"delayed-file:{spec.path}", daemon=True)
+    thread.start()
+    return thread
+
+
+def snapshot_files(workdir: Path) -> dict[str, FileRecord]:
+    files: dict[str, FileRecord] = {}
+    if not workdir.is_dir():
+        return files
+    for path in sorted(workdir.rglob("*")):
+        if not path.is_file() or path.name.endswith(".partial"):
+            continue
+        data = path.read_bytes()
+        # Absolute paths differ between the two sides' working directories; compare what they point at.
+        data = data.replace(str(workdir).encode(), WORKDIR_TOKEN.encode())
+        preview = None
+        if len(data) <= PREVIEW_BYTES:
+            with contextlib.suppress(UnicodeDecodeError):
+                preview = data.decode("utf-8")
+        files[path.relative_to(workdir).as_posix()] = FileRecord(
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data), preview=preview
+        )
+    return files
+
+
+def to_json(value: Any, workdir: str) -> Any:
+    """A run's result as plain JSON, with this side's working directory replaced by a token."""
+    plain = to_jsonable_python(value, fallback=repr)
+    return _replace_workdir(plain, workdir)
+
+
+def _replace_workdir(value: Any, workdir: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(workdir, WORKDIR_TOKEN)
+    if isinstance(value, list):
+        return [_replace_workdir(v, workdir) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_workdir(v, workdir) for k, v in value.items()}
+    return value
+
+
+def indexed_name(name: str, index: int | None) -> str:
+    """The report's key for a task: `name`, or `name[i]` for the i-th of a mapped or repeated task."""
+    return name if index is None else f"{name}[{index}]"

@@ -1,0 +1,298 @@
+"""The Prefect side: runs a recipe's flow against a real Prefect API server.
+
+Started by the harness as `python -m cookbook.workers.prefect_worker` inside the Prefect venv. Unless the user
+points it at a running server (`--api-url`), it starts one on 127.0.0.1 from a throwaway PREFECT_HOME whose
+SQLite DB is copied from a cached, already migrated one; every job of the batch then runs against it. Task
+outcomes are read back from the server's API, the way a user would see them in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import os
+import re
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from uuid import UUID
+
+from cookbook.protocol import Job
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers.common import (
+    Channel,
+    indexed_name,
+    job_context,
+    one_line,
+    serve,
+    snapshot_files,
+    to_json,
+)
+
+# How long to wait for the server to have recorded every task run's final state. Task run states reach the
+# server as events, processed asynchronously, so they can lag the flow's own return by a moment.
+CONSISTENCY_TIMEOUT = 15.0
+_FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def configure_environment(home: Path, api_url: str | None) -> None:
+    """Prefect reads its settings at import time, so this runs before the first `import prefect`."""
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            # Built-in block types are registered lazily when a flow saves one; skipping this saves seconds.
+            "PREFECT_API_BLOCKS_REGISTER_ON_START": "false",
+            "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+        }
+    )
+    if api_url:
+        os.environ["PREFECT_API_URL"] = api_url
+
+
+class PrefectSide:
+    def __init__(self, home: Path, cache_dir: Path, api_url: str | None) -> None:
+        self.home = home
+        self.cache_dir = cache_dir
+        self.api_url = api_url
+        self.version = ""
+        self._settings = contextlib.ExitStack()
+
+    def start(self, channel: Channel) -> tuple[str, str]:
+        import prefect
+        from prefect.settings import temporary_settings
+
+        self.version = prefect.__version__
+        api_url = self.api_url
+        if api_url is None:
+            api_url = self._start_server(channel)
+        # Heartbeats detect crashed runs of deployments; for in-process calls the engine would otherwise spend
+        # about a second per flow joining the heartbeat thread.
+        self._settings.enter_context(
+            temporary_settings(updates={"api.url": api_url, "flows.heartbeat_frequency": None})
+        )
+        return self.version, f"PREFECT_API_URL={api_url}"
+
+    def _start_server(self, channel: Channel) -> str:
+        from prefect.server.api.server import SubprocessASGIServer
+
+        db = self.home / "prefect.db"
+        cached = self.cache_dir / f"prefect-{self.version}.db"
+        if cached.exists():
+            channel.progress("prefect: starting the API server (migrated DB from cache)")
+            _sqlite_copy(cached, db)
+        else:
+            channel.progress("prefect: starting the API server (first run: migrating its DB)")
+        server = SubprocessASGIServer()
+        server.start(timeout=120)
+        if not cached.exists():
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.partial")
+            _sqlite_copy(db, partial)
+            partial.replace(cached)
+        return server.api_url
+
+    def run(self, job: Job) -> SideReport:
+        report = SideReport(engine="prefect", engine_version=self.version, recipe=job.recipe, case=job.case)
+        try:
+            module = _import_flow_module(job)
+        except Exception as exc:
+            report.error = SideError(kind="import_error", message=f"{Path(job.source_file).name}: {one_line(exc)}")
+            return report
+        flows = _flows_in(module)
+        flow = flows.get(job.flow_name)
+        if flow is None:
+            found = ", ".join(sorted(flows)) or "none"
+            report.error = SideError(kind="import_error", message=f"no flow named {job.flow_name!r} (found: {found})")
+            return report
+
+        for spec in job.prefect_blocks:
+            getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
+
+        began = time.perf_counter()
+        with job_context(job):
+            try:
+                state = flow(**job.params, return_state=True)
+            except Exception as exc:  # rejected before a flow run existed (for example, bad parameters)
+                report.duration_seconds = time.perf_counter() - began
+                report.run_state = RunState.FAILED
+                report.error = SideError(kind="run_error", message=one_line(exc))
+                report.files = snapshot_files(Path(job.workdir))
+                return report
+        report.duration_seconds = time.perf_counter() - began
+        report.run_state = RunState.SUCCESS if state.is_completed() else RunState.FAILED
+        if state.is_completed():
+            report.result = to_json(state.result(), job.workdir)
+        else:
+            report.error = SideError(kind="run_error", message=_state_message(state))
+        flow_run_id = state.state_details.flow_run_id
+        if flow_run_id is not None:
+            report.tasks = _task_outcomes(flow_run_id, _task_names(module))
+        report.files = snapshot_files(Path(job.workdir))
+        return report
+
+
+def _import_flow_module(job: Job) -> ModuleType:
+    # A fresh module per job, registered in sys.modules so Pydantic and pickled results can find its classes.
+    name = f"cookbook_flows_{job.recipe}"
+    spec = importlib.util.spec_from_file_location(name, job.source_file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {job.source_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
+def _flows_in(module: ModuleType) -> dict[str, Any]:
+    from prefect import Flow
+
+    return {obj.name: obj for obj in vars(module).values() if isinstance(obj, Flow)}
+
+
+def _task_names(module: ModuleType) -> dict[str, str]:
+    """task_key -> task name for the module's tasks: how a task run is traced back to the task it ran."""
+    from prefect import Task
+
+    return {obj.task_key: obj.name for obj in vars(module).values() if isinstance(obj, Task)}
+
+
+def _state_message(state: Any) -> str:
+    message = " ".join((state.message or state.name or "failed").split())
+    return message
+
+
+def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, TaskOutcome]:
+    """Every task run of the flow run and its subflow runs, as the server recorded them."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.worker import EventsWorker
+
+    # Push out the engine's buffered state-change events, then wait for the server to have recorded them.
+    EventsWorker.drain_all(timeout=10)
+    deadline = time.monotonic() + CONSISTENCY_TIMEOUT
+    with get_client(sync_client=True) as client:
+        previous: list[Any] | None = None
+        while True:
+            runs = _read_task_runs(client, flow_run_id)
+            settled = all(_is_settled(r) for r in runs)
+            if (settled and previous is not None and _fingerprint(runs) == _fingerprint(previous)) or (
+                time.monotonic() > deadline
+            ):
+                break
+            previous = runs
+            time.sleep(0.1)
+    return _outcomes_by_name(runs, task_names)
+
+
+def _read_task_runs(client: Any, root: UUID) -> list[Any]:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
+    from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
+
+    flow_run_ids = [root]
+    frontier = [root]
+    while frontier:
+        parents = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=frontier))
+        children = _paged(lambda **page: client.read_flow_runs(flow_run_filter=parents, sort=FlowRunSort.ID_DESC, **page))
+        frontier = [c.id for c in children if c.id not in flow_run_ids]
+        flow_run_ids.extend(frontier)
+    runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
+    return _paged(
+        lambda **page: client.read_task_runs(flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC, **page)
+    )
+
+
+def _paged(read: Any, page_size: int = 200) -> list[Any]:
+    """All rows of a filter query; the API caps each answer (PREFECT_API_DEFAULT_LIMIT)."""
+    rows: list[Any] = []
+    while True:
+        page = read(limit=page_size, offset=len(rows))
+        rows.extend(page)
+        if len(page) < page_size:
+            return rows
+
+
+def _is_settled(run: Any) -> bool:
+    return run.state_type is not None and (run.state_type.value in _FINAL or run.state_name == "NotReady")
+
+
+def _fingerprint(runs: list[Any]) -> list[tuple[str, str | None, int]]:
+    return sorted((str(r.id), r.state_name, r.run_count) for r in runs)
+
+
+# Prefect 3.8 names a task run `<task name>-<3 characters of a random key>`.
+_RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
+
+
+def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, TaskOutcome]:
+    """Key task runs by task name; a task called n > 1 times (mapped, or in a loop) gets `name[0..n-1]`."""
+    by_task: dict[str, list[Any]] = {}
+    for run in runs:
+        name = task_names.get(run.task_key)
+        if name is None:  # a task not defined at module level: fall back to its run name
+            match = _RUN_NAME_SUFFIX.match(run.name)
+            name = match["name"] if match else run.name
+        by_task.setdefault(name, []).append(run)
+    outcomes: dict[str, TaskOutcome] = {}
+    for name, calls in sorted(by_task.items()):
+        # Calls in the order the flow made them: runs are created (and scheduled) in call order.
+        calls.sort(key=lambda r: (r.expected_start_time or r.created, r.created))
+        for index, run in enumerate(calls):
+            outcomes[indexed_name(name, index if len(calls) > 1 else None)] = _task_outcome(run)
+    return outcomes
+
+
+def _task_outcome(run: Any) -> TaskOutcome:
+    state_type = run.state_type.value if run.state_type else "PENDING"
+    state_name = run.state_name or state_type.title()
+    if state_type == "COMPLETED":
+        outcome = Outcome.SKIPPED if state_name == "Skipped" else Outcome.SUCCESS
+    elif state_type in ("FAILED", "CRASHED"):
+        outcome = Outcome.FAILED
+    elif state_name == "NotReady" or state_type == "CANCELLED":
+        outcome = Outcome.NOT_RUN
+    else:
+        outcome = Outcome.UNFINISHED
+    error = None
+    if outcome is Outcome.FAILED and run.state is not None:
+        error = _state_message(run.state)
+    return TaskOutcome(
+        outcome=outcome,
+        engine_state=state_name,
+        attempts=run.run_count,
+        started_at=run.start_time,
+        ended_at=run.end_time,
+        error=error,
+    )
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of a SQLite DB even while a server has it open (WAL mode)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--cache-dir", type=Path, required=True)
+    parser.add_argument("--api-url", default=None, help="Use this running server instead of starting one.")
+    args = parser.parse_args()
+    configure_environment(args.home, args.api_url)
+    side = PrefectSide(args.home, args.cache_dir, args.api_url)
+    serve("prefect", side.start, side.run)
+
+
+if __name__ == "__main__":
+    main()
