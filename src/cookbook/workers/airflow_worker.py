@@ -112,6 +112,8 @@ class AirflowSide:
 
         self.listener = RunListener()
         get_listener_manager().add_listener(self.listener)
+        channel.progress("airflow: warming up the execution API")
+        _warm_up_execution_api()
         return self.version, f"AIRFLOW_HOME={home}"
 
     def run(self, job: Job) -> SideReport:
@@ -177,6 +179,20 @@ class AirflowSide:
         failed = [f"{name}: {t.error or t.engine_state}" for name, t in report.tasks.items() if t.error]
         if report.run_state is RunState.FAILED:
             report.error = SideError(kind="run_error", message="; ".join(failed) or "the DAG run failed")
+
+
+def _warm_up_execution_api() -> None:
+    """Pay dag.test()'s first-call cost now, while the Prefect side is still starting.
+
+    The in-process execution API (a Cadwyn app) generates its versioned routers on its first request, which
+    takes seconds; any request triggers it. The task runner module is the other large first-time import.
+    """
+    import httpx
+    from airflow.sdk.execution_time import task_runner  # noqa: F401
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    with httpx.Client(transport=in_process_api_server().transport, base_url="http://in-process") as client:
+        client.get("/execution/health")
 
 
 def _outcome(state: str, *, ran: bool) -> Outcome:

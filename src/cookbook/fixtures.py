@@ -1,0 +1,118 @@
+"""Fixtures the harness provides to both sides of a case: secrets, an authenticated API, placeholders."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from cookbook.recipe import HttpApi
+
+_PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_.]*)\}")
+
+
+class PlaceholderError(ValueError):
+    pass
+
+
+def expand(value: Any, variables: dict[str, str]) -> Any:
+    """Fill `${name}` placeholders in every string of a JSON-like value."""
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if key not in variables:
+                known = ", ".join(sorted(k for k in variables if not k.startswith("secret.")))
+                raise PlaceholderError(f"unknown placeholder ${{{key}}} (known: {known}, secret.<name>)")
+            return variables[key]
+
+        return _PLACEHOLDER.sub(lookup, value)
+    if isinstance(value, list):
+        return [expand(v, variables) for v in value]
+    if isinstance(value, dict):
+        return {k: expand(v, variables) for k, v in value.items()}
+    return value
+
+
+def make_secrets(names: list[str]) -> dict[str, str]:
+    """Fresh random values for each run, so a leaked secret is one nobody could have typed into a file."""
+    return {f"secret.{name}": f"ck_{secrets.token_urlsafe(24)}" for name in names}
+
+
+@dataclass
+class ApiLog:
+    authorized: int = 0
+    rejected: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class JsonApi:
+    """GET /data answers the configured JSON document, but only with `Authorization: Bearer <token>`."""
+
+    def __init__(self, spec: HttpApi, token: str) -> None:
+        self.spec = spec
+        self.log = ApiLog()
+        expected = f"Bearer {token}".encode()
+        log = self.log
+        payload = json.dumps(spec.data).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                given = self.headers.get("Authorization", "").encode()
+                if not hmac.compare_digest(given, expected):
+                    with log.lock:
+                        log.rejected += 1
+                    self._answer(401, b'{"detail": "missing or wrong bearer token"}')
+                elif self.path.split("?")[0] != "/data":
+                    self._answer(404, b'{"detail": "not found"}')
+                else:
+                    with log.lock:
+                        log.authorized += 1
+                    self._answer(200, payload)
+
+            def _answer(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # request lines would carry nothing secret, but they are noise in the compare output
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"api:{spec.name}", daemon=True)
+
+    @property
+    def variables(self) -> dict[str, str]:
+        host, port = self.server.server_address[:2]
+        prefix = f"http.{self.spec.name}"
+        return {f"{prefix}.url": f"http://{host}:{port}", f"{prefix}.host": str(host), f"{prefix}.port": str(port)}
+
+
+@contextlib.contextmanager
+def running_apis(specs: list[HttpApi], case_secrets: dict[str, str]) -> Iterator[dict[str, str]]:
+    """Start each API of a case on 127.0.0.1 (a free port each) and yield their placeholders."""
+    apis = []
+    for spec in specs:
+        token = case_secrets.get(f"secret.{spec.token_secret}")
+        if token is None:
+            raise PlaceholderError(f"http_apis.{spec.name}: token_secret {spec.token_secret!r} is not a case secret")
+        apis.append(JsonApi(spec, token))
+    try:
+        variables: dict[str, str] = {}
+        for api in apis:
+            api.thread.start()
+            variables.update(api.variables)
+        yield variables
+    finally:
+        for api in apis:
+            api.server.shutdown()
+            api.server.server_close()

@@ -1,0 +1,358 @@
+"""Drive both engines: one worker process per engine, started in parallel, serving a whole batch of cases.
+
+Each worker runs in its engine's own venv with its own throwaway home, so neither engine's global state can
+leak into the other. A side that does not answer within the recipe's timeout is killed (its whole process
+group, Prefect's API server included) and restarted for the next case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from cookbook.compare import Difference, Verdict, compare
+from cookbook.fixtures import expand, make_secrets, running_apis
+from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
+from cookbook.recipe import AIRFLOW_DAGS_DIR, PROJECT_ROOT, Case, Recipe
+from cookbook.report import ENGINES, Engine, SideError, SideReport
+
+CACHE_DIR = PROJECT_ROOT / ".cache"
+RUNS_DIR = PROJECT_ROOT / "runs"
+KEEP_RUNS = 5
+STARTUP_TIMEOUT = 300.0
+ProgressFn = Callable[[Engine, str], None]
+
+
+class HarnessError(Exception):
+    """Something the user must fix before anything can run (a missing venv, say); one line."""
+
+
+def engine_python(engine: Engine) -> Path:
+    override = os.environ.get(f"COOKBOOK_{engine.upper()}_PYTHON")
+    python = Path(override) if override else PROJECT_ROOT / ".venvs" / engine / "bin" / "python"
+    if not python.exists():
+        raise HarnessError(f"the {engine} environment is missing ({python}); run `make setup`")
+    return python
+
+
+class CaseRun(BaseModel):
+    recipe: str
+    case: str
+    description: str
+    airflow: SideReport
+    prefect: SideReport
+    verdict: Verdict
+
+
+class Worker:
+    """One engine worker process and its line protocol."""
+
+    def __init__(self, engine: Engine, argv: list[str], log_path: Path, on_progress: ProgressFn) -> None:
+        self.engine = engine
+        self.argv = argv
+        self.log_path = log_path
+        self.on_progress = on_progress
+        self.proc: subprocess.Popen[str] | None = None
+        self.messages: queue.Queue[Ready | Progress | Done | Fatal | None] = queue.Queue()
+        self.ready: Ready | None = None
+        self.failure: str | None = None
+
+    def start(self) -> None:
+        self.ready, self.failure = None, None
+        self.messages = queue.Queue()
+        log = self.log_path.open("a", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=PROJECT_ROOT,
+            start_new_session=True,  # its own process group: a kill takes its children (the API server) too
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        log.close()
+        threading.Thread(target=self._read, args=(self.proc, self.messages), daemon=True).start()
+
+    @staticmethod
+    def _read(proc: subprocess.Popen[str], messages: queue.Queue[Ready | Progress | Done | Fatal | None]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with contextlib.suppress(ValidationError):
+                messages.put(MESSAGE.validate_json(line))
+        messages.put(None)
+
+    def wait_ready(self, timeout: float = STARTUP_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while self.ready is None and self.failure is None:
+            message = self._next(deadline)
+            if isinstance(message, Ready):
+                self.ready = message
+            elif isinstance(message, Progress):
+                self.on_progress(self.engine, message.message)
+            elif isinstance(message, Fatal):
+                self.failure = message.message
+            elif message == "timeout":
+                self.kill()
+                self.failure = f"{self.engine} did not start within {timeout:.0f} s (log: {self.log_path})"
+            elif message is None:
+                self.failure = f"{self.engine} worker exited while starting: {self._log_tail()}"
+
+    def run(self, job: Job, timeout: float) -> SideReport:
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+            self.wait_ready()
+        if self.failure is not None or self.ready is None:
+            return self._failed(job, "crash", self.failure or "not started")
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(job.model_dump_json() + "\n")
+        self.proc.stdin.flush()
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._next(deadline)
+            if isinstance(message, Done):
+                return message.report
+            if message == "timeout":
+                self.kill()
+                return self._failed(
+                    job, "timeout", f"the {self.engine} side gave no result within {timeout:.0f} s and was killed"
+                )
+            if message is None:
+                code = self.proc.wait()
+                return self._failed(job, "crash", f"the {self.engine} worker exited ({code}): {self._log_tail()}")
+
+    def _next(self, deadline: float) -> Ready | Progress | Done | Fatal | None | str:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return "timeout"
+        try:
+            return self.messages.get(timeout=remaining)
+        except queue.Empty:
+            return "timeout"
+
+    def _failed(self, job: Job, kind: str, message: str) -> SideReport:
+        version = self.ready.engine_version if self.ready else "?"
+        return SideReport(
+            engine=self.engine,
+            engine_version=version,
+            recipe=job.recipe,
+            case=job.case,
+            error=SideError(kind=kind, message=message),  # type: ignore[arg-type]
+        )
+
+    def _log_tail(self) -> str:
+        try:
+            lines = [line.strip() for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+        except OSError:
+            return "no log"
+        return lines[-1][:300] if lines else "no output"
+
+    def stop(self) -> None:
+        """End the worker and everything it started (Prefect's API server): its home is throwaway anyway."""
+        self.kill()
+
+    def kill(self) -> None:
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        # A short grace, then SIGKILL: Prefect's server would otherwise wait seconds for its open websockets,
+        # and nothing in a throwaway home is worth saving.
+        for sig, grace in ((signal.SIGTERM, 0.5), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pgid, sig)
+            deadline = time.monotonic() + grace
+            # Wait for the whole group, not just the leader: a child server can outlive it for a moment.
+            while time.monotonic() < deadline and (self.proc.poll() is None or _group_alive(pgid)):
+                time.sleep(0.02)
+            if self.proc.poll() is not None and not _group_alive(pgid):
+                break
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether any process of the group is still running (a zombie nobody has reaped yet does not count)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+class Harness:
+    """Both engines, up for a batch of cases. Use as a context manager: it never leaves processes behind."""
+
+    def __init__(
+        self,
+        *,
+        prefect_api_url: str | None = None,
+        on_progress: ProgressFn | None = None,
+        keep: bool = False,
+    ) -> None:
+        self.keep = keep
+        self.on_progress = on_progress or (lambda engine, message: None)
+        RUNS_DIR.mkdir(exist_ok=True)
+        self.run_dir = RUNS_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        (self.run_dir / "logs").mkdir(parents=True)
+        self.scratch = self.run_dir / "scratch"
+        prefect_args = ["--api-url", prefect_api_url] if prefect_api_url else []
+        argv: dict[Engine, list[str]] = {
+            "airflow": [
+                str(engine_python("airflow")),
+                "-m",
+                "cookbook.workers.airflow_worker",
+                "--home",
+                str(self.scratch / "airflow-home"),
+                "--dags-folder",
+                str(AIRFLOW_DAGS_DIR),
+                "--cache-dir",
+                str(CACHE_DIR),
+            ],
+            "prefect": [
+                str(engine_python("prefect")),
+                "-m",
+                "cookbook.workers.prefect_worker",
+                "--home",
+                str(self.scratch / "prefect-home"),
+                "--cache-dir",
+                str(CACHE_DIR),
+                *prefect_args,
+            ],
+        }
+        self.workers = {
+            engine: Worker(engine, argv[engine], self.run_dir / "logs" / f"{engine}.log", self.on_progress)
+            for engine in ENGINES
+        }
+        self.startup_seconds: dict[Engine, float] = {}
+
+    def __enter__(self) -> Harness:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start both engines at once and wait until both are ready (or have failed, which a case reports)."""
+        for worker in self.workers.values():
+            worker.start()
+        with ThreadPoolExecutor(len(self.workers)) as pool:
+            list(pool.map(lambda w: w.wait_ready(), self.workers.values()))
+        for engine, worker in self.workers.items():
+            if worker.ready:
+                self.startup_seconds[engine] = worker.ready.startup_seconds
+                self.on_progress(engine, f"{engine} {worker.ready.engine_version} ready")
+
+    def engine_versions(self) -> dict[Engine, str]:
+        return {e: (w.ready.engine_version if w.ready else "?") for e, w in self.workers.items()}
+
+    def run_case(self, recipe: Recipe, case: Case) -> CaseRun:
+        case_secrets = make_secrets(case.secrets)
+        with running_apis(case.http_apis, case_secrets) as api_variables:
+            jobs = {engine: self._job(recipe, case, engine, {**api_variables, **case_secrets}) for engine in ENGINES}
+            offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
+            with ThreadPoolExecutor(len(ENGINES)) as pool:
+                futures = {e: pool.submit(self.workers[e].run, jobs[e], recipe.meta.timeout_seconds) for e in ENGINES}
+                reports = {e: f.result() for e, f in futures.items()}
+        verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
+        leaks = self._leaks(case_secrets, reports, offsets)
+        if leaks:
+            verdict = Verdict(parity=False, differences=[*verdict.differences, *leaks])
+        return CaseRun(
+            recipe=recipe.name,
+            case=case.name,
+            description=case.description,
+            airflow=reports["airflow"],
+            prefect=reports["prefect"],
+            verdict=verdict,
+        )
+
+    def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:
+        workdir = self.scratch / "work" / recipe.name / case.name / engine
+        variables = {**variables, "workdir": str(workdir)}
+        return Job(
+            recipe=recipe.name,
+            case=case.name,
+            source_file=str(recipe.dag_file if engine == "airflow" else recipe.flow_file),
+            dag_id=recipe.dag_id,
+            flow_name=recipe.flow_name,
+            result_task=recipe.meta.result_task,
+            params=expand(case.params, variables),
+            env=expand(case.env.get(engine, {}), variables),
+            workdir=str(workdir),
+            delayed_files=case.delayed_files,
+            prefect_blocks=[b.model_copy(update={"fields": expand(b.fields, variables)}) for b in case.prefect_blocks]
+            if engine == "prefect"
+            else [],
+        )
+
+    def _leaks(
+        self, case_secrets: dict[str, str], reports: dict[Engine, SideReport], offsets: dict[Engine, int]
+    ) -> list[Difference]:
+        """A secret given to a side must not come back in its report or its log (not even masked by us)."""
+        leaks = []
+        for engine in ENGINES:
+            log = _read_from(self.workers[engine].log_path, offsets[engine])
+            report = reports[engine].model_dump_json()
+            for name, value in case_secrets.items():
+                for where, text in (("report", report), ("log", log)):
+                    if value in text:
+                        note = f"{engine}: {name} appears in its {where}"
+                        leaks.append(Difference(aspect="execution", where=f"{engine}.{where}", note=note))
+        return leaks
+
+    def close(self) -> None:
+        with ThreadPoolExecutor(len(self.workers)) as pool:
+            list(pool.map(lambda w: w.stop(), self.workers.values()))
+        if not self.keep:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        _prune_runs()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read_from(path: Path, offset: int) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _prune_runs() -> None:
+    runs = sorted((p for p in RUNS_DIR.iterdir() if p.is_dir()), key=lambda p: p.name)
+    for old in runs[:-KEEP_RUNS]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def harness(**kwargs: object) -> Iterator[Harness]:
+    with Harness(**kwargs) as h:  # type: ignore[arg-type]
+        yield h
