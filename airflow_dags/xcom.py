@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.sdk import DAG, Param, task
 from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG, Param, task
 
 SAMPLE_ORDERS = [
     {"id": "A-1", "amount": 120.0},
@@ -42,10 +42,10 @@ with DAG(
         return {"valid": valid, "rejected": rejected}
 
     parts = split_orders(extract())
-# [END xcom_taskflow]
+    # [END xcom_taskflow]
 
     # [START xcom_classic]
-    def check_rejected(ti, params) -> None:  # noqa: ANN001 - classic callables receive the context
+    def check_rejected(ti, params) -> None:
         rejected = ti.xcom_pull(task_ids="split_orders", key="rejected")
         if len(rejected) > params["max_rejected"]:
             raise ValueError(f"{len(rejected)} rejected orders, at most {params['max_rejected']} allowed")
@@ -55,7 +55,7 @@ with DAG(
     check = PythonOperator(task_id="check_rejected", python_callable=check_rejected)
 
     @task
-    def summarize(valid: list[dict[str, Any]], ti=None) -> dict[str, Any]:  # noqa: ANN001
+    def summarize(valid: list[dict[str, Any]], ti=None) -> dict[str, Any]:
         rejected_count = ti.xcom_pull(task_ids="check_rejected", key="rejected_count")
         return {
             "valid_count": len(valid),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import flow, task
 from pydantic import BaseModel, Field
 
+
 # [START xcom_models]
 class Order(BaseModel):
     id: str
@@ -21,6 +22,8 @@ class Summary(BaseModel):
     valid_count: int
     rejected_count: int
     total: float
+
+
 # [END xcom_models]
 
 
@@ -67,6 +70,8 @@ def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: int = Field(1, ge=0)
     parts = split_orders(extract(orders))
     rejected_count = check_rejected(parts, max_rejected)
     return summarize(parts.valid, rejected_count)
+
+
 # [END xcom_tasks]
 
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cookbook.harness import CaseRun, Harness, HarnessError
-from cookbook.recipe import Recipe, RecipeError, discover
+from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover
 
 EXIT_PARITY, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
@@ -41,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cookbook", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--root", type=_cookbook_root, default=PROJECT_ROOT, help="the cookbook to use (default: this one)"
+    )
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     listing = sub.add_parser("list", help="list the recipes and their cases")
@@ -57,20 +60,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _cookbook_root(value: str) -> Path:
+    root = Path(value).resolve()
+    if not (root / "recipes").is_dir():
+        raise argparse.ArgumentTypeError(f"{value} has no recipes/ folder")
+    return root
+
+
 def _list(args: argparse.Namespace, console: Console) -> int:
     table = Table(title="Recipes", title_justify="left")
     table.add_column("recipe", style="bold")
     table.add_column("what it shows")
     table.add_column("cases")
-    for recipe in discover().values():
+    for recipe in discover(args.root).values():
         table.add_row(recipe.name, recipe.meta.summary, ", ".join(c.name for c in recipe.meta.cases))
     console.print(table)
     return EXIT_PARITY
 
 
-def select(names: Sequence[str], case_names: Sequence[str]) -> list[tuple[Recipe, list[str]]]:
+def select(root: Path, names: Sequence[str], case_names: Sequence[str]) -> list[tuple[Recipe, list[str]]]:
     """The recipes and cases a compare runs; unknown names are a usage error listing the valid ones."""
-    recipes = discover()
+    recipes = discover(root)
     unknown = [n for n in names if n not in recipes]
     if unknown:
         raise UsageError(f"unknown recipe {', '.join(map(repr, unknown))}; valid recipes: {', '.join(recipes)}")
@@ -86,7 +96,7 @@ def select(names: Sequence[str], case_names: Sequence[str]) -> list[tuple[Recipe
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    selection = select(args.recipes, args.case)
+    selection = select(args.root, args.recipes, args.case)
     if args.show_code:
         from cookbook.render import code_columns
 
@@ -105,7 +115,9 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
             progress[engine] = message
             status.update(" · ".join(progress[e] for e in sorted(progress)))
 
-        with Harness(prefect_api_url=args.prefect_api_url, on_progress=on_progress, keep=args.keep) as harness:
+        with Harness(
+            root=args.root, prefect_api_url=args.prefect_api_url, on_progress=on_progress, keep=args.keep
+        ) as harness:
             versions = harness.engine_versions()
             console.print(
                 f"[dim]engines up in {time.perf_counter() - began:.1f} s: "
@@ -121,9 +133,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
     if not single:
         console.print(matrix(runs))
     if args.json:
-        args.json.write_text(
-            "[\n" + ",\n".join(r.model_dump_json(indent=1) for r in runs) + "\n]\n", encoding="utf-8"
-        )
+        args.json.write_text("[\n" + ",\n".join(r.model_dump_json(indent=1) for r in runs) + "\n]\n", encoding="utf-8")
     print_summary(console, runs, time.perf_counter() - began)
     return EXIT_PARITY if all(r.verdict.parity for r in runs) else EXIT_MISMATCH
 

@@ -101,7 +101,9 @@ def _check_expectation(expect: Expectation, sides: dict[str, SideReport]) -> lis
     return diffs
 
 
-def _compare_tasks(parity: Parity, airflow: SideReport, prefect: SideReport, *, check_attempts: bool) -> list[Difference]:
+def _compare_tasks(
+    parity: Parity, airflow: SideReport, prefect: SideReport, *, check_attempts: bool
+) -> list[Difference]:
     diffs = []
     names = sorted((set(airflow.tasks) | set(prefect.tasks)) - set(parity.ignore_tasks))
     for name in names:

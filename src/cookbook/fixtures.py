@@ -94,7 +94,11 @@ class JsonApi:
     def variables(self) -> dict[str, str]:
         host, port = self.server.server_address[:2]
         prefix = f"http.{self.spec.name}"
-        return {f"{prefix}.url": f"http://{host}:{port}", f"{prefix}.host": str(host), f"{prefix}.port": str(port)}
+        return {
+            f"{prefix}.url": f"http://{host}:{port}",
+            f"{prefix}.host": str(host),
+            f"{prefix}.port": str(port),
+        }
 
 
 @contextlib.contextmanager

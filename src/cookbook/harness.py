@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from cookbook.compare import Difference, Verdict, compare
 from cookbook.fixtures import expand, make_secrets, running_apis
 from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
-from cookbook.recipe import AIRFLOW_DAGS_DIR, PROJECT_ROOT, Case, Recipe
+from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
 
 CACHE_DIR = PROJECT_ROOT / ".cache"
@@ -126,13 +126,15 @@ class Worker:
             if message == "timeout":
                 self.kill()
                 return self._failed(
-                    job, "timeout", f"the {self.engine} side gave no result within {timeout:.0f} s and was killed"
+                    job,
+                    "timeout",
+                    f"the {self.engine} side gave no result within {timeout:.0f} s and was killed",
                 )
             if message is None:
                 code = self.proc.wait()
                 return self._failed(job, "crash", f"the {self.engine} worker exited ({code}): {self._log_tail()}")
 
-    def _next(self, deadline: float) -> Ready | Progress | Done | Fatal | None | str:
+    def _next(self, deadline: float) -> Ready | Progress | Done | Fatal | str | None:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return "timeout"
@@ -202,6 +204,7 @@ class Harness:
     def __init__(
         self,
         *,
+        root: Path = PROJECT_ROOT,
         prefect_api_url: str | None = None,
         on_progress: ProgressFn | None = None,
         keep: bool = False,
@@ -221,7 +224,7 @@ class Harness:
                 "--home",
                 str(self.scratch / "airflow-home"),
                 "--dags-folder",
-                str(AIRFLOW_DAGS_DIR),
+                str(root / "airflow_dags"),
                 "--cache-dir",
                 str(CACHE_DIR),
             ],
@@ -241,6 +244,7 @@ class Harness:
             for engine in ENGINES
         }
         self.startup_seconds: dict[Engine, float] = {}
+        self.last_secrets: dict[str, str] = {}
 
     def __enter__(self) -> Harness:
         try:
@@ -269,6 +273,7 @@ class Harness:
 
     def run_case(self, recipe: Recipe, case: Case) -> CaseRun:
         case_secrets = make_secrets(case.secrets)
+        self.last_secrets = case_secrets  # for tests that prove no secret reached any output
         with running_apis(case.http_apis, case_secrets) as api_variables:
             jobs = {engine: self._job(recipe, case, engine, {**api_variables, **case_secrets}) for engine in ENGINES}
             offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
@@ -298,7 +303,7 @@ class Harness:
             dag_id=recipe.dag_id,
             flow_name=recipe.flow_name,
             result_task=recipe.meta.result_task,
-            params=expand(case.params, variables),
+            params=expand({**case.params, **case.params_for.get(engine, {})}, variables),
             env=expand(case.env.get(engine, {}), variables),
             workdir=str(workdir),
             delayed_files=case.delayed_files,

@@ -17,9 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from cookbook.report import Engine, Outcome, RunState
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-RECIPES_DIR = PROJECT_ROOT / "recipes"
-AIRFLOW_DAGS_DIR = PROJECT_ROOT / "airflow_dags"
-PREFECT_FLOWS_DIR = PROJECT_ROOT / "prefect_flows"
 
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -90,6 +87,10 @@ class Case(Strict):
     name: str
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    params_for: dict[Engine, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Extra parameters for one side only, where the engines' idioms differ (merged over params).",
+    )
     secrets: list[str] = Field(default_factory=list, description="Random values made fresh for each run.")
     env: dict[Engine, dict[str, str]] = Field(default_factory=dict)
     delayed_files: list[DelayedFile] = Field(default_factory=list)
@@ -132,12 +133,17 @@ class Recipe(BaseModel):
     page: Path
 
     @property
+    def root(self) -> Path:
+        """The cookbook this recipe belongs to: `recipes/`, `airflow_dags/` and `prefect_flows/` side by side."""
+        return self.page.parent.parent
+
+    @property
     def dag_file(self) -> Path:
-        return AIRFLOW_DAGS_DIR / f"{self.name}.py"
+        return self.root / "airflow_dags" / f"{self.name}.py"
 
     @property
     def flow_file(self) -> Path:
-        return PREFECT_FLOWS_DIR / f"{self.name}.py"
+        return self.root / "prefect_flows" / f"{self.name}.py"
 
     @property
     def dag_id(self) -> str:
@@ -171,8 +177,8 @@ def load_recipe(page: Path) -> Recipe:
     return Recipe(name=name, meta=meta, body=match.group(2), page=page)
 
 
-def discover(recipes_dir: Path = RECIPES_DIR) -> dict[str, Recipe]:
-    """Every recipe, in reading order (the page's `order`, then name)."""
-    recipes = [load_recipe(p) for p in sorted(recipes_dir.glob("*.md"))]
+def discover(root: Path = PROJECT_ROOT) -> dict[str, Recipe]:
+    """Every recipe of a cookbook, in reading order (the page's `order`, then name)."""
+    recipes = [load_recipe(p) for p in sorted((root / "recipes").glob("*.md"))]
     recipes.sort(key=lambda r: (r.meta.order, r.name))
     return {r.name: r for r in recipes}

@@ -60,8 +60,10 @@ def case_panel(run: CaseRun) -> Panel:
             diffs.add_row(Text("✗", style="red"), Text(f"{d.aspect}", style="bold"), Text(d.where), Text(detail))
         parts.append(Text())
         parts.append(diffs)
-    verdict = Text(" parity ", style="bold white on green") if run.verdict.parity else Text(
-        " MISMATCH ", style="bold white on red"
+    verdict = (
+        Text(" parity ", style="bold white on green")
+        if run.verdict.parity
+        else Text(" MISMATCH ", style="bold white on red")
     )
     title = Text.assemble((f"{run.recipe} · {run.case} ", "bold"), verdict)
     subtitle = run.description or None
@@ -120,7 +122,10 @@ def code_columns(recipe: Recipe) -> Columns:
         return Panel(syntax, title=title, title_align="left")
 
     return Columns(
-        [panel(recipe.dag_file, f"Airflow · {recipe.dag_file.name}"), panel(recipe.flow_file, f"Prefect · {recipe.flow_file.name}")],
+        [
+            panel(recipe.dag_file, f"Airflow · {recipe.dag_file.name}"),
+            panel(recipe.flow_file, f"Prefect · {recipe.flow_file.name}"),
+        ],
         equal=True,
         expand=True,
     )
@@ -135,8 +140,10 @@ def matrix(runs: list[CaseRun]) -> Table:
     table.add_column("time A / P", justify="right")
     table.add_column("verdict")
     for run in runs:
-        verdict = Text("parity", style="green") if run.verdict.parity else Text(
-            f"mismatch ({len(run.verdict.differences)})", style="bold red"
+        verdict = (
+            Text("parity", style="green")
+            if run.verdict.parity
+            else Text(f"mismatch ({len(run.verdict.differences)})", style="bold red")
         )
         table.add_row(
             run.recipe,

@@ -129,9 +129,7 @@ class AirflowSide:
         dag = bag.get_dag(job.dag_id)
         if dag is None:
             found = ", ".join(sorted(bag.dag_ids)) or "none"
-            report.error = SideError(
-                kind="import_error", message=f"no DAG with dag_id {job.dag_id!r} (found: {found})"
-            )
+            report.error = SideError(kind="import_error", message=f"no DAG with dag_id {job.dag_id!r} (found: {found})")
             return report
 
         self.listener.reset()

@@ -165,7 +165,12 @@ def _task_names(module: ModuleType) -> dict[str, str]:
     """task_key -> task name for the module's tasks: how a task run is traced back to the task it ran."""
     from prefect import Task
 
-    return {obj.task_key: obj.name for obj in vars(module).values() if isinstance(obj, Task)}
+    # `with_options(name=...)` copies share a task_key; such a key cannot name one task, so it is left out.
+    names: dict[str, set[str]] = {}
+    for obj in vars(module).values():
+        if isinstance(obj, Task):
+            names.setdefault(obj.task_key, set()).add(obj.name)
+    return {key: next(iter(found)) for key, found in names.items() if len(found) == 1}
 
 
 def _state_message(state: Any) -> str:
@@ -203,20 +208,18 @@ def _read_task_runs(client: Any, root: UUID) -> list[Any]:
     frontier = [root]
     while frontier:
         parents = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=frontier))
-        children = _paged(lambda **page: client.read_flow_runs(flow_run_filter=parents, sort=FlowRunSort.ID_DESC, **page))
+        children = _paged(client.read_flow_runs, flow_run_filter=parents, sort=FlowRunSort.ID_DESC)
         frontier = [c.id for c in children if c.id not in flow_run_ids]
         flow_run_ids.extend(frontier)
     runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
-    return _paged(
-        lambda **page: client.read_task_runs(flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC, **page)
-    )
+    return _paged(client.read_task_runs, flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC)
 
 
-def _paged(read: Any, page_size: int = 200) -> list[Any]:
+def _paged(read: Any, page_size: int = 200, **query: Any) -> list[Any]:
     """All rows of a filter query; the API caps each answer (PREFECT_API_DEFAULT_LIMIT)."""
     rows: list[Any] = []
     while True:
-        page = read(limit=page_size, offset=len(rows))
+        page = read(limit=page_size, offset=len(rows), **query)
         rows.extend(page)
         if len(page) < page_size:
             return rows
@@ -236,12 +239,13 @@ _RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
 
 def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, TaskOutcome]:
     """Key task runs by task name; a task called n > 1 times (mapped, or in a loop) gets `name[0..n-1]`."""
+    known = set(task_names.values())
     by_task: dict[str, list[Any]] = {}
     for run in runs:
-        name = task_names.get(run.task_key)
-        if name is None:  # a task not defined at module level: fall back to its run name
-            match = _RUN_NAME_SUFFIX.match(run.name)
-            name = match["name"] if match else run.name
+        match = _RUN_NAME_SUFFIX.match(run.name)
+        name = match["name"] if match else run.name
+        if name not in known:  # a custom task_run_name: trace the run back through its task_key
+            name = task_names.get(run.task_key, name)
         by_task.setdefault(name, []).append(run)
     outcomes: dict[str, TaskOutcome] = {}
     for name, calls in sorted(by_task.items()):
@@ -279,7 +283,10 @@ def _task_outcome(run: Any) -> TaskOutcome:
 def _sqlite_copy(source: Path, target: Path) -> None:
     """A consistent copy of a SQLite DB even while a server has it open (WAL mode)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(source)) as src, contextlib.closing(sqlite3.connect(target)) as dst:
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
         src.backup(dst)
 
 

@@ -1,0 +1,10 @@
+from airflow.sdk import DAG, task
+import module_that_does_not_exist  # noqa: F401
+
+with DAG(dag_id="broken_dag", schedule=None):
+
+    @task
+    def total() -> int:
+        return 1
+
+    total()

@@ -1,0 +1,13 @@
+from prefect import flow, task
+import os
+
+
+@task
+def total() -> int:
+    print("token is", os.environ["PAIR_TOKEN"])  # the deliberate leak
+    return len(os.environ["PAIR_TOKEN"])
+
+
+@flow(name="leaky")
+def main() -> int:
+    return total()
