@@ -1,5 +1,5 @@
-from airflow.sdk import DAG, task
 import module_that_does_not_exist  # noqa: F401
+from airflow.sdk import DAG, task
 
 with DAG(dag_id="broken_dag", schedule=None):
 

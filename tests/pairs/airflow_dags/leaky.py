@@ -1,5 +1,6 @@
-from airflow.sdk import DAG, task
 import os
+
+from airflow.sdk import DAG, task
 
 with DAG(dag_id="leaky", schedule=None):
 

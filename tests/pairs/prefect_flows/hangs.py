@@ -1,5 +1,6 @@
-from prefect import flow, task
 import time
+
+from prefect import flow, task
 
 
 @task

@@ -1,0 +1,90 @@
+"""The command line as a user meets it: exit codes, one-line errors, and the bad pairs under tests/pairs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PAIRS_ROOT
+
+from cookbook.harness import _group_alive
+from cookbook.recipe import discover
+
+COOKBOOK = [sys.executable, "-m", "cookbook.cli"]
+
+
+def cookbook(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COOKBOOK, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_list_shows_every_recipe() -> None:
+    result = cookbook("list")
+    assert result.returncode == 0
+    for name in discover():
+        assert name in result.stdout
+
+
+def test_an_unknown_recipe_is_one_line_naming_the_valid_ones() -> None:
+    result = cookbook("compare", "nope")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unknown recipe 'nope'" in lines[0]
+    assert all(name in lines[0] for name in discover())
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_unknown_case_lists_the_recipes_cases() -> None:
+    result = cookbook("compare", "xcom", "--case", "nope")
+    assert result.returncode == 2
+    assert "its cases: " in result.stderr and "default_orders" in result.stderr
+
+
+def test_a_folder_that_is_no_cookbook_is_a_usage_error(tmp_path: Path) -> None:
+    result = cookbook("--root", str(tmp_path), "list")
+    assert result.returncode == 2 and "has no recipes/ folder" in result.stderr
+
+
+def worker_pids() -> list[int]:
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "cookbook.workers." in text and str(PAIRS_ROOT) in text:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
+@pytest.mark.parity
+def test_bad_pairs_are_reported_by_side_and_nothing_is_left_running(tmp_path: Path) -> None:
+    report = tmp_path / "runs.json"
+    result = cookbook("--root", str(PAIRS_ROOT), "compare", "--json", str(report))
+    assert result.returncode == 1, result.stdout + result.stderr
+    runs = {run["recipe"]: run for run in json.loads(report.read_text())}
+
+    def notes(name: str) -> list[str]:
+        return [f"{d['aspect']} {d['where']} {d['note']}" for d in runs[name]["verdict"]["differences"]]
+
+    # A deliberately wrong result is a mismatch at the result's path.
+    assert [d["where"] for d in runs["wrong_result"]["verdict"]["differences"]] == ["result"]
+    # A DAG that fails to import: its error, named by side.
+    assert runs["broken_dag"]["airflow"]["error"]["kind"] == "import_error"
+    assert "ModuleNotFoundError" in runs["broken_dag"]["airflow"]["error"]["message"]
+    assert notes("broken_dag") == [
+        f"execution airflow {'import_error: ' + runs['broken_dag']['airflow']['error']['message']}"
+    ]
+    # A side that hangs is killed after the recipe's timeout, and named.
+    assert runs["hangs"]["prefect"]["error"]["kind"] == "timeout"
+    assert "prefect side gave no result within 4 s" in runs["hangs"]["prefect"]["error"]["message"]
+    # A secret printed by a task is caught without printing it.
+    assert notes("leaky") == ["execution prefect.log prefect: secret.token appears in its log"]
+    # After a side was killed, the batch goes on with a fresh worker.
+    assert runs["pair_ok"]["verdict"]["parity"] is True
+    assert "MISMATCH: 4 of 5 cases differ" in " ".join(result.stdout.split())
+    assert "Traceback" not in result.stdout + result.stderr
+    leftovers = [pid for pid in worker_pids() if _group_alive(pid)]
+    assert leftovers == []

@@ -1,0 +1,138 @@
+"""The comparison itself: it must catch every kind of mismatch, and normalise only what the recipe allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cookbook.compare import compare, deep_diff, normalise
+from cookbook.recipe import Expectation, Parity
+from cookbook.report import FileRecord, Outcome, RunState, SideError, SideReport, TaskOutcome
+
+
+def side(engine: str, **overrides: Any) -> SideReport:
+    base: dict[str, Any] = {
+        "engine": engine,
+        "engine_version": "3.0",
+        "recipe": "r",
+        "case": "c",
+        "run_state": RunState.SUCCESS,
+        "result": {"total": 155.5, "rows": [1, 2, 3]},
+        "tasks": {
+            "extract": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=1),
+            "load": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=1),
+        },
+        "files": {"out.csv": FileRecord(sha256="a" * 64, size=3, preview="1,2")},
+    }
+    base.update(overrides)
+    return SideReport(**base)
+
+
+def aspects(verdict: Any) -> list[tuple[str, str]]:
+    return [(d.aspect, d.where) for d in verdict.differences]
+
+
+def test_identical_sides_have_parity() -> None:
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect"))
+    assert verdict.parity and verdict.differences == []
+
+
+def test_a_different_result_is_caught_at_its_path() -> None:
+    verdict = compare(
+        Parity(), Expectation(), side("airflow"), side("prefect", result={"total": 155.6, "rows": [1, 2, 3]})
+    )
+    assert not verdict.parity
+    assert aspects(verdict) == [("result", "result.total")]
+    assert (verdict.differences[0].airflow, verdict.differences[0].prefect) == (155.5, 155.6)
+
+
+def test_a_different_task_outcome_is_caught() -> None:
+    tasks = side("prefect").tasks | {"load": TaskOutcome(outcome=Outcome.FAILED, engine_state="Failed", attempts=1)}
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=tasks))
+    assert ("tasks", "load") in aspects(verdict)
+
+
+def test_a_task_missing_on_one_side_counts_as_not_run() -> None:
+    tasks = {"extract": side("prefect").tasks["extract"]}
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=tasks))
+    [difference] = verdict.differences
+    assert (difference.where, difference.airflow, difference.prefect) == ("load", Outcome.SUCCESS, Outcome.NOT_RUN)
+
+
+def test_a_renamed_task_is_two_differences() -> None:
+    tasks = {"extract": side("prefect").tasks["extract"], "load_data": side("prefect").tasks["load"]}
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=tasks))
+    assert sorted(aspects(verdict)) == [("tasks", "load"), ("tasks", "load_data")]
+
+
+def test_attempts_are_compared_unless_the_recipe_says_not_to() -> None:
+    retried = side("prefect").tasks | {"load": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=3)}
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=retried))
+    assert aspects(verdict) == [("attempts", "load")]
+    lenient = Parity(compare=["run_state", "tasks", "result", "files"])
+    assert compare(lenient, Expectation(), side("airflow"), side("prefect", tasks=retried)).parity
+
+
+def test_files_missing_or_different_are_caught() -> None:
+    other = {
+        "out.csv": FileRecord(sha256="b" * 64, size=3, preview="1,3"),
+        "extra.txt": FileRecord(sha256="c" * 64, size=1),
+    }
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", files=other))
+    assert sorted(aspects(verdict)) == [("files", "extra.txt"), ("files", "out.csv")]
+    ignoring = Parity(ignore_files=["extra.*"])
+    assert aspects(compare(ignoring, Expectation(), side("airflow"), side("prefect", files=other))) == [
+        ("files", "out.csv")
+    ]
+
+
+def test_run_state_mismatch_is_caught() -> None:
+    verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", run_state=RunState.FAILED))
+    assert ("run_state", "run") in aspects(verdict)
+
+
+def test_a_side_that_did_not_run_is_never_parity() -> None:
+    broken = side("airflow", run_state=None, error=SideError(kind="import_error", message="ModuleNotFoundError: x"))
+    verdict = compare(Parity(), Expectation(), broken, side("prefect"))
+    assert aspects(verdict) == [("execution", "airflow")]
+    assert "import_error: ModuleNotFoundError: x" in verdict.differences[0].note
+
+
+def test_two_sides_wrong_in_the_same_way_fail_the_expectation() -> None:
+    expected = Expectation(run_state=RunState.FAILED, tasks={"load": Outcome.FAILED}, attempts={"load": 2})
+    verdict = compare(Parity(), expected, side("airflow"), side("prefect"))
+    # Each side is checked on its own: run state, the task's outcome, its attempts.
+    assert len(verdict.differences) == 6
+    assert {d.aspect for d in verdict.differences} == {"expectation"}
+
+
+@pytest.mark.parametrize(
+    ("parity", "left", "right", "same"),
+    [
+        (Parity(), [1, 2], [2, 1], False),
+        (Parity(unordered_lists=True), [1, 2], [2, 1], True),
+        (Parity(unordered_lists=True), [{"a": 1}, {"a": 2}], [{"a": 2}, {"a": 1}], True),
+        (Parity(unordered_lists=True), [1, 2, 2], [1, 1, 2], False),
+        (Parity(float_tolerance=1e-6), {"x": 0.1 + 0.2}, {"x": 0.3}, True),
+        (Parity(), {"x": 0.1 + 0.2}, {"x": 0.3}, False),
+        (Parity(float_tolerance=1e-6), {"x": 0.31}, {"x": 0.3}, False),
+        (Parity(ignore_keys=["at"]), {"n": 1, "at": "10:00"}, {"n": 1, "at": "10:01"}, True),
+        (Parity(ignore_keys=["at"]), {"n": 1, "at": "10:00"}, {"n": 2, "at": "10:01"}, False),
+        (Parity(), {"flag": True}, {"flag": 1}, False),
+        (Parity(), None, {"n": 1}, False),
+    ],
+)
+def test_normalisation_allows_only_what_the_recipe_declares(parity: Parity, left: Any, right: Any, same: bool) -> None:
+    found = deep_diff(normalise(left, parity), normalise(right, parity), "result", parity.float_tolerance)
+    assert (found == []) is same
+
+
+def test_deep_diff_names_each_differing_path() -> None:
+    left = {"a": {"b": [1, 2, {"c": "x"}]}, "only_left": 1}
+    right = {"a": {"b": [1, 3, {"c": "y"}]}}
+    assert deep_diff(left, right, "result") == [
+        ("result.a.b[1]", 2, 3),
+        ("result.a.b[2].c", "x", "y"),
+        ("result.only_left", 1, "<absent>"),
+    ]
