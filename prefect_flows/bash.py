@@ -113,6 +113,8 @@ def bash(
         return None
     checked.result()  # re-raises check_rows' error, so the run fails and summarize is never called
     return summarize(workdir, rows_file)
+
+
 # [END bash_tasks]
 
 
