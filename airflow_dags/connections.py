@@ -11,14 +11,14 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from airflow.sdk import DAG, BaseHook, task
+from airflow.sdk import DAG, BaseHook, Connection, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 ORDERS_CONN_ID = "orders_api"
 
 
 # [START connection]
-def orders_base_url(conn: Any) -> str:  # noqa: ANN401 - an airflow.sdk Connection
+def orders_base_url(conn: Connection) -> str:
     # The HTTP provider's convention: `schema` holds the URL scheme, unless `host` is already a full URL.
     if conn.host and "://" in conn.host:
         return conn.host.rstrip("/")
@@ -31,8 +31,8 @@ with DAG(dag_id="connections", schedule=None, tags=["cookbook"]) as dag:
     @task(retries=2, retry_delay=timedelta(seconds=30))
     def fetch_orders() -> list[dict[str, Any]]:
         try:
-            # Resolved at run time by the worker: AIRFLOW_CONN_* first, then the metadata DB (through the
-            # execution API); the password is registered with the log masker as it is fetched.
+            # Resolved at run time by the worker (a configured secrets backend, then AIRFLOW_CONN_*, then the
+            # metadata DB through the execution API); the password is registered with the log masker as it is fetched.
             conn = BaseHook.get_connection(ORDERS_CONN_ID)
         except AirflowNotFoundException as exc:
             # Retrying cannot make a missing connection appear.

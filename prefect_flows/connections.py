@@ -59,6 +59,8 @@ class MissingCredentials(RuntimeError):
 
 class CredentialsRejected(RuntimeError):
     pass
+
+
 # [END block]
 
 
@@ -115,6 +117,8 @@ def summarize(orders: list[Order]) -> Summary:
 def connections(block_name: str = "orders-api") -> Summary:
     # The block name is a parameter, so one deployment can point at staging or production credentials.
     return summarize(fetch_orders(block_name))
+
+
 # [END flow]
 
 

@@ -296,6 +296,8 @@ class Harness:
     def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:
         workdir = self.scratch / "work" / recipe.name / case.name / engine
         variables = {**variables, "workdir": str(workdir)}
+        if case.logical_date is not None:
+            variables["logical_date"] = case.logical_date.isoformat()
         return Job(
             recipe=recipe.name,
             case=case.name,
@@ -304,6 +306,8 @@ class Harness:
             flow_name=recipe.flow_name,
             result_task=recipe.meta.result_task,
             params=expand({**case.params, **case.params_for.get(engine, {})}, variables),
+            logical_date=case.logical_date,
+            variables=expand(case.variables, variables),
             env=expand(case.env.get(engine, {}), variables),
             workdir=str(workdir),
             delayed_files=case.delayed_files,

@@ -7,6 +7,7 @@ engines themselves print goes to the worker's stderr, which the harness keeps as
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -25,6 +26,8 @@ class Job(BaseModel):
     flow_name: str
     result_task: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    logical_date: datetime | None = None
+    variables: dict[str, Any] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     workdir: str
     delayed_files: list[DelayedFile] = Field(default_factory=list)

@@ -7,6 +7,7 @@ which cases the harness runs, what must match between the engines and what each 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -90,6 +91,15 @@ class Case(Strict):
     params_for: dict[Engine, dict[str, Any]] = Field(
         default_factory=dict,
         description="Extra parameters for one side only, where the engines' idioms differ (merged over params).",
+    )
+    logical_date: datetime | None = Field(
+        None,
+        description="Airflow's logical date for the run (dag.test); `${logical_date}` gives it to the Prefect side.",
+    )
+    variables: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Variables set on both engines before the run (Airflow Variable, Prefect Variable); "
+        "null deletes one, so a case can prove a default.",
     )
     secrets: list[str] = Field(default_factory=list, description="Random values made fresh for each run.")
     env: dict[Engine, dict[str, str]] = Field(default_factory=dict)

@@ -133,9 +133,20 @@ class AirflowSide:
             return report
 
         self.listener.reset()
+        _set_variables(job.variables)
         began = time.perf_counter()
+        test_args: dict[str, Any] = {"run_conf": job.params or None}
+        if job.logical_date is not None:
+            test_args["logical_date"] = job.logical_date
         with job_context(job):
-            dag_run = dag.test(run_conf=job.params or None)
+            try:
+                dag_run = dag.test(**test_args)
+            except Exception as exc:  # rejected before a run existed: invalid params, say
+                report.duration_seconds = time.perf_counter() - began
+                report.run_state = RunState.FAILED
+                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {one_line(exc)}")
+                report.files = snapshot_files(Path(job.workdir))
+                return report
         report.duration_seconds = time.perf_counter() - began
         report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
         self._collect(dag_run, job, report)
@@ -177,6 +188,17 @@ class AirflowSide:
         failed = [f"{name}: {t.error or t.engine_state}" for name, t in report.tasks.items() if t.error]
         if report.run_state is RunState.FAILED:
             report.error = SideError(kind="run_error", message="; ".join(failed) or "the DAG run failed")
+
+
+def _set_variables(variables: dict[str, Any]) -> None:
+    """Seed Airflow Variables in the metadata DB, as an operator would with `airflow variables set`."""
+    from airflow.models.variable import Variable
+
+    for key, value in variables.items():
+        if value is None:
+            Variable.delete(key)
+        else:
+            Variable.set(key, value, serialize_json=not isinstance(value, str))
 
 
 def _warm_up_execution_api() -> None:

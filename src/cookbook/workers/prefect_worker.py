@@ -115,6 +115,7 @@ class PrefectSide:
 
         for spec in job.prefect_blocks:
             getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
+        _set_variables(job.variables)
 
         began = time.perf_counter()
         with job_context(job):
@@ -123,7 +124,7 @@ class PrefectSide:
             except Exception as exc:  # rejected before a flow run existed (for example, bad parameters)
                 report.duration_seconds = time.perf_counter() - began
                 report.run_state = RunState.FAILED
-                report.error = SideError(kind="run_error", message=one_line(exc))
+                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {one_line(exc)}")
                 report.files = snapshot_files(Path(job.workdir))
                 return report
         report.duration_seconds = time.perf_counter() - began
@@ -137,6 +138,17 @@ class PrefectSide:
             report.tasks = _task_outcomes(flow_run_id, _task_names(module))
         report.files = snapshot_files(Path(job.workdir))
         return report
+
+
+def _set_variables(variables: dict[str, Any]) -> None:
+    """Seed Prefect Variables on the server, as an operator would with `prefect variable set`."""
+    from prefect.variables import Variable
+
+    for name, value in variables.items():
+        if value is None:
+            Variable.unset(name)
+        else:
+            Variable.set(name, value, overwrite=True)
 
 
 def _import_flow_module(job: Job) -> ModuleType:
