@@ -5,12 +5,13 @@ SHELL := /bin/bash
 # Installed imports are compiled once: this machine sets PYTHONDONTWRITEBYTECODE, and without compiled
 # bytecode every engine process would recompile its imports (2-3x slower starts).
 export UV_COMPILE_BYTECODE := 1
+export NO_MKDOCS_2_WARNING := 1
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RECIPE ?=
 ARGS ?=
 COOKBOOK := .venv/bin/cookbook
 
-.PHONY: help setup compare list test lint format bench clean
+.PHONY: help setup compare list test lint format bench clean docs docs-build docs-capture
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +45,16 @@ format: setup ## ruff: fix and format
 
 bench: setup ## timings: make compare RECIPE=xcom (median of 5) and the whole test suite
 	.venv/bin/python -m cookbook.bench $(ARGS)
+
+docs: setup ## serve the docs site at http://127.0.0.1:8000
+	.venv/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-build: setup ## build the docs site into site/ (strict: any warning fails)
+	.venv/bin/mkdocs build --strict
+
+docs-capture: setup ## run every recipe and save the compare output the recipe pages show
+	$(COOKBOOK) compare --json runs/compare.json
+	.venv/bin/python -m cookbook.docsite capture runs/compare.json
 
 clean: ## remove venvs, caches and run logs
 	rm -rf .venv .venvs .tools .cache runs .pytest_cache .ruff_cache

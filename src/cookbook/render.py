@@ -162,10 +162,11 @@ def _state_word(report: SideReport) -> Text:
     return Text(str(report.run_state), style="green" if report.run_state == "success" else "red")
 
 
-def print_summary(console: Console, runs: list[CaseRun], seconds: float) -> None:
+def print_summary(console: Console, runs: list[CaseRun], seconds: float | None = None) -> None:
     matched = sum(r.verdict.parity for r in runs)
     if matched == len(runs):
-        console.print(Text(f"PARITY: {matched}/{len(runs)} cases match ({seconds:.1f} s)", style="bold green"))
+        took = f" ({seconds:.1f} s)" if seconds is not None else ""
+        console.print(Text(f"PARITY: {matched}/{len(runs)} cases match{took}", style="bold green"))
     else:
         failed = ", ".join(f"{r.recipe}/{r.case}" for r in runs if not r.verdict.parity)
         console.print(Text(f"MISMATCH: {len(runs) - matched} of {len(runs)} cases differ: {failed}", style="bold red"))

@@ -73,7 +73,17 @@ def serve(engine: Engine, start: Callable[[Channel], tuple[str, str]], run: Call
                 case=job.case,
                 error=SideError(kind="harness_error", message=one_line(exc)),
             )
-        channel.send(Done(report=report))
+        channel.send(Done(report=without_workdir(report, job.workdir)))
+
+
+def without_workdir(report: SideReport, workdir: str) -> SideReport:
+    """Error messages name paths in this side's working directory; the other side's differs, so use a token."""
+    if report.error is not None:
+        report.error.message = report.error.message.replace(workdir, WORKDIR_TOKEN)
+    for task in report.tasks.values():
+        if task.error is not None:
+            task.error = task.error.replace(workdir, WORKDIR_TOKEN)
+    return report
 
 
 def one_line(exc: BaseException) -> str:
