@@ -4,8 +4,8 @@ and in a real browser the code stands side by side and search finds recipes by A
 from __future__ import annotations
 
 import functools
-import itertools
 import html
+import itertools
 import os
 import re
 import shutil
