@@ -41,3 +41,18 @@ def test_the_api_answers_only_with_the_right_token() -> None:
         assert ok.status_code == 200 and ok.json() == {"orders": [1, 2]}
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/data", timeout=2)
+
+
+def test_a_webhook_records_posts_to_its_secret_path_only() -> None:
+    from cookbook.fixtures import running_webhooks, settle
+
+    with running_webhooks(["alerts"], ("airflow", "prefect")) as hooks:
+        airflow, prefect = hooks["airflow"]["alerts"], hooks["prefect"]["alerts"]
+        assert airflow.url != prefect.url and airflow.token not in prefect.url
+        assert httpx.post(airflow.url, json={"text": "failed"}).status_code == 204
+        assert httpx.post(airflow.url, content=b"plain").status_code == 204
+        wrong = airflow.url.rsplit("/", 1)[0] + "/guess"
+        assert httpx.post(wrong, json={"text": "x"}).status_code == 404
+        settle([airflow, prefect], quiet=0.05)
+        assert airflow.messages() == [{"text": "failed"}, "plain"]
+        assert prefect.messages() == []

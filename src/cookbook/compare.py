@@ -7,12 +7,12 @@ import json
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from cookbook.recipe import Expectation, Parity
 from cookbook.report import ENGINES, Outcome, SideReport
 
-Where = Literal["execution", "expectation", "run_state", "tasks", "attempts", "result", "files"]
+Where = Literal["execution", "expectation", "run_state", "tasks", "attempts", "result", "files", "messages"]
 
 
 class Difference(BaseModel):
@@ -26,6 +26,8 @@ class Difference(BaseModel):
 class Verdict(BaseModel):
     parity: bool
     differences: list[Difference]
+    # What was measured on each side for an expectation that bounds a measure (e.g. the maximum overlap).
+    measures: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: SideReport) -> Verdict:
@@ -40,6 +42,15 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
         return Verdict(parity=False, differences=diffs)
 
     diffs += _check_expectation(expect, sides)
+    measures: dict[str, dict[str, Any]] = {}
+    if expect.max_overlap is not None:
+        bound = expect.max_overlap
+        label = f"max overlap of {bound.tasks}"
+        measures[label] = {engine: max_overlap(report, bound.tasks) for engine, report in sides.items()}
+        for engine, measured in measures[label].items():
+            if not bound.at_least <= measured <= bound.at_most:
+                note = f"{engine}: {measured} of {bound.tasks} ran at once, expected {bound.at_least}..{bound.at_most}"
+                diffs.append(Difference(aspect="expectation", where=label, note=note, **{engine: measured}))
     aspects = set(parity.compare)
     if "run_state" in aspects and airflow.run_state != prefect.run_state:
         diffs.append(Difference(aspect="run_state", where="run", airflow=airflow.run_state, prefect=prefect.run_state))
@@ -53,7 +64,33 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
         ]
     if "files" in aspects:
         diffs += _compare_files(parity, airflow, prefect)
-    return Verdict(parity=not diffs, differences=diffs)
+    if "messages" in aspects:
+        left, right = normalise(airflow.messages, parity), normalise(prefect.messages, parity)
+        diffs += [
+            Difference(aspect="messages", where=path, airflow=a, prefect=b)
+            for path, a, b in deep_diff(left, right, "messages", parity.float_tolerance)
+        ]
+    return Verdict(parity=not diffs, differences=diffs, measures=measures)
+
+
+def _is_instance_of(name: str, pattern: str) -> bool:
+    """`query` matches the task and its mapped instances `query[0]`, `query[1]`...; other patterns are globs."""
+    return (
+        name == pattern or (name.startswith(f"{pattern}[") and name.endswith("]")) or fnmatch.fnmatchcase(name, pattern)
+    )
+
+
+def max_overlap(report: SideReport, pattern: str) -> int:
+    """The most tasks matching `pattern` that were running at the same instant (from start and end times)."""
+    events: list[tuple[Any, int]] = []
+    for name, task in report.tasks.items():
+        if _is_instance_of(name, pattern) and task.started_at and task.ended_at:
+            events += [(task.started_at, 1), (task.ended_at, -1)]
+    running = peak = 0
+    for _, change in sorted(events, key=lambda e: (e[0], e[1])):  # an end before a start at the same instant
+        running += change
+        peak = max(peak, running)
+    return peak
 
 
 def outcome_of(report: SideReport, task: str) -> Outcome:

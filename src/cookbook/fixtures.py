@@ -8,6 +8,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -120,3 +121,72 @@ def running_apis(specs: list[HttpApi], case_secrets: dict[str, str]) -> Iterator
         for api in apis:
             api.server.shutdown()
             api.server.server_close()
+
+
+class WebhookReceiver:
+    """Records every POST to `/hook/<secret token>` on 127.0.0.1, like a chat or incident tool would."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.token = secrets.token_urlsafe(16)
+        self.received: list[Any] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.split("?")[0] != f"/hook/{receiver.token}":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                try:
+                    message: Any = json.loads(body)
+                except ValueError:
+                    message = body.decode("utf-8", errors="replace")
+                with receiver.lock:
+                    receiver.received.append(message)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the request line carries the secret token
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name=f"webhook:{name}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/hook/{self.token}"
+
+    def messages(self) -> list[Any]:
+        with self.lock:
+            return list(self.received)
+
+
+def settle(receivers: list[WebhookReceiver], quiet: float = 0.3, limit: float = 5.0) -> None:
+    """Wait until no message has arrived for `quiet` seconds: a hook may deliver just after its run ends."""
+    deadline = time.monotonic() + limit
+    seen = -1
+    while time.monotonic() < deadline:
+        count = sum(len(r.messages()) for r in receivers)
+        if count == seen:
+            return
+        seen = count
+        time.sleep(quiet)
+
+
+@contextlib.contextmanager
+def running_webhooks(names: list[str], engines: tuple[str, ...]) -> Iterator[dict[str, dict[str, WebhookReceiver]]]:
+    """One receiver per webhook name and engine, so each message is attributed to the side that sent it."""
+    receivers = {engine: {name: WebhookReceiver(name) for name in names} for engine in engines}
+    everyone = [r for by_name in receivers.values() for r in by_name.values()]
+    for receiver in everyone:
+        receiver.thread.start()
+    try:
+        yield receivers
+    finally:
+        for receiver in everyone:
+            receiver.server.shutdown()
+            receiver.server.server_close()

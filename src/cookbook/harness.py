@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from cookbook.compare import Difference, Verdict, compare
-from cookbook.fixtures import expand, make_secrets, running_apis
+from cookbook.fixtures import expand, make_secrets, running_apis, running_webhooks, settle
 from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
@@ -31,6 +31,9 @@ CACHE_DIR = PROJECT_ROOT / ".cache"
 RUNS_DIR = PROJECT_ROOT / "runs"
 KEEP_RUNS = 5
 STARTUP_TIMEOUT = 300.0
+# Seconds a worker gets to clean up after its input closes. Airflow may have a scheduler stack to stop and a
+# PostgreSQL database to drop; Prefect's throwaway server has nothing worth waiting for.
+STOP_GRACE: dict[Engine, float] = {"airflow": 15.0, "prefect": 0.0}
 ProgressFn = Callable[[Engine, str], None]
 
 
@@ -160,8 +163,14 @@ class Worker:
             return "no log"
         return lines[-1][:300] if lines else "no output"
 
-    def stop(self) -> None:
-        """End the worker and everything it started (Prefect's API server): its home is throwaway anyway."""
+    def stop(self, grace: float) -> None:
+        """Let the worker clean up for `grace` seconds, then end it and everything it started."""
+        if self.proc is not None and self.proc.poll() is None and grace > 0:
+            with contextlib.suppress(OSError):
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=grace)
         self.kill()
 
     def kill(self) -> None:
@@ -273,13 +282,27 @@ class Harness:
 
     def run_case(self, recipe: Recipe, case: Case) -> CaseRun:
         case_secrets = make_secrets(case.secrets)
-        self.last_secrets = case_secrets  # for tests that prove no secret reached any output
-        with running_apis(case.http_apis, case_secrets) as api_variables:
-            jobs = {engine: self._job(recipe, case, engine, {**api_variables, **case_secrets}) for engine in ENGINES}
+        with (
+            running_apis(case.http_apis, case_secrets) as api_variables,
+            running_webhooks(case.webhooks, ENGINES) as webhooks,
+        ):
+            # A webhook URL is a credential (its path token): the leak check watches for it like a secret.
+            case_secrets |= {
+                f"secret.webhook.{e}.{n}": r.token for e, by_name in webhooks.items() for n, r in by_name.items()
+            }
+            self.last_secrets = case_secrets  # for tests that prove no secret reached any output
+            jobs = {}
+            for engine in ENGINES:
+                hooks = {f"webhook.{name}.url": receiver.url for name, receiver in webhooks[engine].items()}
+                jobs[engine] = self._job(recipe, case, engine, {**api_variables, **case_secrets, **hooks})
             offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
             with ThreadPoolExecutor(len(ENGINES)) as pool:
                 futures = {e: pool.submit(self.workers[e].run, jobs[e], recipe.meta.timeout_seconds) for e in ENGINES}
                 reports = {e: f.result() for e, f in futures.items()}
+            if case.webhooks:
+                settle([r for by_name in webhooks.values() for r in by_name.values()])
+                for engine, by_name in webhooks.items():
+                    reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
         verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
         leaks = self._leaks(case_secrets, reports, offsets)
         if leaks:
@@ -307,6 +330,8 @@ class Harness:
             result_task=recipe.meta.result_task,
             params=expand({**case.params, **case.params_for.get(engine, {})}, variables),
             logical_date=case.logical_date,
+            airflow_mode=recipe.meta.airflow_mode,
+            pools=case.pools,
             variables=expand(case.variables, variables),
             env=expand(case.env.get(engine, {}), variables),
             workdir=str(workdir),
@@ -333,7 +358,7 @@ class Harness:
 
     def close(self) -> None:
         with ThreadPoolExecutor(len(self.workers)) as pool:
-            list(pool.map(lambda w: w.stop(), self.workers.values()))
+            list(pool.map(lambda w: w.stop(STOP_GRACE[w.engine]), self.workers.values()))
         if not self.keep:
             shutil.rmtree(self.scratch, ignore_errors=True)
         _prune_runs()

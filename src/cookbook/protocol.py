@@ -27,6 +27,8 @@ class Job(BaseModel):
     result_task: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     logical_date: datetime | None = None
+    airflow_mode: Literal["dag_test", "scheduler"] = "dag_test"
+    pools: dict[str, int] = Field(default_factory=dict)
     variables: dict[str, Any] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     workdir: str

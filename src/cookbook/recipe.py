@@ -38,7 +38,7 @@ class Link(Strict):
     url: str
 
 
-Aspect = Literal["run_state", "tasks", "attempts", "result", "files"]
+Aspect = Literal["run_state", "tasks", "attempts", "result", "files", "messages"]
 
 
 class Parity(Strict):
@@ -76,8 +76,17 @@ class PrefectBlock(Strict):
     fields: dict[str, Any]
 
 
+class Overlap(Strict):
+    """Bounds on how many of the matching tasks ran at the same moment, measured from their start/end times."""
+
+    tasks: str = Field(description="A task name (its mapped instances included), or a glob over task names.")
+    at_most: int = Field(ge=1)
+    at_least: int = Field(1, ge=1)
+
+
 class Expectation(Strict):
     run_state: RunState | None = None
+    max_overlap: Overlap | None = None
     tasks: dict[str, Outcome] = Field(default_factory=dict)
     attempts: dict[str, int] = Field(default_factory=dict)
 
@@ -96,6 +105,10 @@ class Case(Strict):
         None,
         description="Airflow's logical date for the run (dag.test); `${logical_date}` gives it to the Prefect side.",
     )
+    pools: dict[str, int] = Field(
+        default_factory=dict,
+        description="Airflow pools (name: slots), and Prefect global concurrency limits of the same names.",
+    )
     variables: dict[str, Any] = Field(
         default_factory=dict,
         description="Variables set on both engines before the run (Airflow Variable, Prefect Variable); "
@@ -105,6 +118,10 @@ class Case(Strict):
     env: dict[Engine, dict[str, str]] = Field(default_factory=dict)
     delayed_files: list[DelayedFile] = Field(default_factory=list)
     http_apis: list[HttpApi] = Field(default_factory=list)
+    webhooks: list[str] = Field(
+        default_factory=list,
+        description="Receivers on 127.0.0.1, one per side: `${webhook.<name>.url}` (its path holds a secret token).",
+    )
     prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
     expect: Expectation = Field(default_factory=Expectation)
 
@@ -117,6 +134,11 @@ class RecipeMeta(Strict):
     flow_name: str | None = Field(None, description="Defaults to the recipe name with '-' for '_'.")
     result_task: str | None = Field(None, description="The Airflow task whose return value is the run result.")
     timeout_seconds: float = Field(90, gt=0, description="Per case and side; a side past it is killed.")
+    airflow_mode: Literal["dag_test", "scheduler"] = Field(
+        "dag_test",
+        description="scheduler: run under Airflow's scheduler and a LocalExecutor (pools, parallelism), "
+        "not dag.test(), which runs one task at a time.",
+    )
     concepts: list[Concept] = Field(default_factory=list)
     upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")
     parity: Parity = Field(default_factory=Parity)

@@ -49,6 +49,16 @@ def case_panel(run: CaseRun) -> Panel:
         table.add_row(name, _task_cell(a, name), _task_cell(p, name), mark(("tasks", name), ("attempts", name)))
     result_mismatch = any(d.aspect == "result" for d in run.verdict.differences)
     table.add_row("result", _json(a.result), _json(p.result), MISMATCH if result_mismatch else MATCH)
+    if a.messages or p.messages:
+        mismatch = any(d.aspect == "messages" for d in run.verdict.differences)
+        table.add_row("messages", _json(a.messages), _json(p.messages), MISMATCH if mismatch else MATCH)
+    for label, measured in run.verdict.measures.items():
+        table.add_row(
+            label,
+            Text(str(measured.get("airflow"))),
+            Text(str(measured.get("prefect"))),
+            MISMATCH if any(d.where == label for d in run.verdict.differences) else MATCH,
+        )
     files_mismatch = any(d.aspect == "files" for d in run.verdict.differences)
     table.add_row("files", _files(a), _files(p), MISMATCH if files_mismatch else MATCH)
 

@@ -56,7 +56,7 @@ class FileRecord(BaseModel):
 
 
 class SideError(BaseModel):
-    kind: Literal["import_error", "run_error", "timeout", "crash", "harness_error"]
+    kind: Literal["import_error", "run_error", "timeout", "crash", "harness_error", "unavailable"]
     message: str
 
 
@@ -69,6 +69,9 @@ class SideReport(BaseModel):
     result: Any = None
     tasks: dict[str, TaskOutcome] = Field(default_factory=dict)
     files: dict[str, FileRecord] = Field(default_factory=dict)
+    messages: dict[str, list[Any]] = Field(
+        default_factory=dict, description="What each webhook of the case received from this side (harness-side)."
+    )
     duration_seconds: float = 0.0
     error: SideError | None = None
 

@@ -8,8 +8,10 @@ Airflow's one-off start-up costs are paid once.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +20,7 @@ from typing import Any
 
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers.airflow_scheduler import SchedulerStack, StackUnavailable
 from cookbook.workers.common import (
     Channel,
     indexed_name,
@@ -97,13 +100,18 @@ class RunListener:
 
 
 class AirflowSide:
-    def __init__(self) -> None:
+    def __init__(self, home: Path, dags_folder: Path) -> None:
         self.version = ""
+        self.home = home
+        self.dags_folder = dags_folder
         self.listener: RunListener | None = None
+        self.channel: Channel | None = None
+        self.stack: SchedulerStack | None = None
 
     def start(self, channel: Channel, home: Path, cache_dir: Path) -> tuple[str, str]:
         from importlib.metadata import version
 
+        self.channel = channel
         self.version = version("apache-airflow")
         channel.progress("airflow: preparing the metadata DB")
         migrated_db(home, cache_dir, self.version)
@@ -121,6 +129,8 @@ class AirflowSide:
 
         assert self.listener is not None
         report = SideReport(engine="airflow", engine_version=self.version, recipe=job.recipe, case=job.case)
+        if job.airflow_mode == "scheduler":
+            return self._run_scheduled(job, report)
         bag = DagBag(dag_folder=job.source_file, safe_mode=False)
         if bag.import_errors:
             message = " | ".join(_last_line(tb) for tb in bag.import_errors.values())
@@ -150,6 +160,54 @@ class AirflowSide:
         report.duration_seconds = time.perf_counter() - began
         report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
         self._collect(dag_run, job, report)
+        report.files = snapshot_files(Path(job.workdir))
+        return report
+
+    def _run_scheduled(self, job: Job, report: SideReport) -> SideReport:
+        """The DAG under Airflow's scheduler, triggered and read back through the REST API."""
+        if job.env:
+            report.error = SideError(kind="harness_error", message="env is not passed to scheduled task processes")
+            return report
+        if self.stack is None:
+            stack = SchedulerStack(self.home / "scheduler", self.dags_folder)
+            try:
+                stack.start(lambda message: self.channel.progress(message) if self.channel else None)
+            except StackUnavailable as exc:
+                report.error = SideError(kind="unavailable", message=str(exc))
+                return report
+            except BaseException:
+                stack.stop()
+                raise
+            self.stack = stack
+            atexit.register(stack.stop)
+        stack = self.stack
+        stack.ensure_pools(job.pools)
+        logical_date = job.logical_date.isoformat() if job.logical_date else None
+        began = time.perf_counter()
+        with job_context(job):
+            run_id = stack.trigger(job.dag_id, job.params, logical_date, timeout=120)
+            state = stack.wait(job.dag_id, run_id)
+        report.duration_seconds = time.perf_counter() - began
+        report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
+        for ti in stack.task_instances(job.dag_id, run_id):
+            index = ti["map_index"] if ti["map_index"] >= 0 else None
+            report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
+                # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
+                outcome=_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
+                engine_state=str(ti["state"]),
+                attempts=ti["try_number"] or 0,
+                started_at=ti["start_date"],
+                ended_at=ti["end_date"],
+            )
+        if job.result_task:
+            values = stack.return_values(job.dag_id, run_id, job.result_task)
+            if len(values) == 1 and values[0][0] < 0:
+                report.result = to_json(values[0][1], job.workdir)
+            elif values:
+                report.result = to_json([v for _, v in sorted(values)], job.workdir)
+        if report.run_state is RunState.FAILED:
+            failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
+            report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
         report.files = snapshot_files(Path(job.workdir))
         return report
 
@@ -239,7 +297,9 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, required=True)
     args = parser.parse_args()
     configure_environment(args.home, args.dags_folder)
-    side = AirflowSide()
+    # Exit through atexit on SIGTERM, so a scheduler stack (processes, a PostgreSQL database) is cleaned up.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    side = AirflowSide(args.home, args.dags_folder.resolve())
     serve("airflow", lambda ch: side.start(ch, args.home, args.cache_dir), side.run)
 
 

@@ -116,6 +116,7 @@ class PrefectSide:
         for spec in job.prefect_blocks:
             getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
         _set_variables(job.variables)
+        _set_concurrency_limits(job.pools)
 
         began = time.perf_counter()
         with job_context(job):
@@ -149,6 +150,17 @@ def _set_variables(variables: dict[str, Any]) -> None:
             Variable.unset(name)
         else:
             Variable.set(name, value, overwrite=True)
+
+
+def _set_concurrency_limits(pools: dict[str, int]) -> None:
+    """Airflow pools become global concurrency limits of the same name, created as an operator would."""
+    if not pools:
+        return
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        for name, slots in pools.items():
+            client.upsert_global_concurrency_limit_by_name(name, slots)
 
 
 def _import_flow_module(job: Job) -> ModuleType:
