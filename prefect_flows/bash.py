@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.states import Completed, State
@@ -102,8 +103,8 @@ def summarize(workdir: Path, rows_file: str) -> dict[str, int]:
 def bash(
     # DirectoryPath checks that the directory exists before any task runs (BashOperator checks in the task).
     workdir: DirectoryPath = Path("/tmp"),
-    rows: int = Field(3, ge=0),
-    max_rows: int = Field(5, ge=0),
+    rows: Annotated[int, Field(ge=0)] = 3,
+    max_rows: Annotated[int, Field(ge=0)] = 5,
     greeting: str = "hello",
 ) -> dict[str, int] | None:
     rows_file = write_report(workdir, rows, greeting)

@@ -6,7 +6,7 @@ to the targets a parameter names. `record_run` always records what happened, unl
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from prefect import flow, task
 from pydantic import Field
@@ -66,8 +66,8 @@ def record_run(loaded: dict, published: list[str]) -> dict:
 
 @flow(name="branching")
 def branching(
-    source_rows: int = Field(5, ge=0),
-    watermark: int | None = Field(None, ge=0),
+    source_rows: Annotated[int, Field(ge=0)] = 5,
+    watermark: Annotated[int, Field(ge=0)] | None = None,
     full_refresh: bool = False,
     targets: Literal["warehouse", "lake", "both"] = "warehouse",
 ) -> dict:

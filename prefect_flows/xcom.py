@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from prefect import flow, task
 from pydantic import BaseModel, Field
 
@@ -66,7 +68,7 @@ def summarize(valid: list[Order], rejected_count: int) -> Summary:
 
 
 @flow(name="xcom")
-def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: int = Field(1, ge=0)) -> Summary:
+def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: Annotated[int, Field(ge=0)] = 1) -> Summary:
     parts = split_orders(extract(orders))
     rejected_count = check_rejected(parts, max_rejected)
     return summarize(parts.valid, rejected_count)

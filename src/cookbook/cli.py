@@ -1,6 +1,7 @@
-"""`cookbook`: list the recipes and prove each one by running both engines.
+"""`cookbook`: list the recipes, prove each one by running both engines, audit a folder of DAGs against them.
 
-Exit codes: 0 every compared case has parity, 1 a case differs (or a side failed to run), 2 bad usage.
+Exit codes: 0 every compared case has parity (and any list or audit), 1 a case differs (or a side failed to run),
+2 bad usage (an audit of a path that does not exist included).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cookbook.harness import CaseRun, Harness, HarnessError
-from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover
+from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover, load_recipe, recipe_names
 
 EXIT_PARITY, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
@@ -57,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--prefect-api-url", help="run the Prefect side against this server instead of starting one")
     comp.add_argument("--keep", action="store_true", help="keep the engines' homes and working directories")
     comp.set_defaults(func=_compare)
+
+    audit = sub.add_parser("audit", help="inventory a folder of Airflow DAGs: what each uses, which recipe shows it")
+    audit.add_argument("path", type=Path, help="a dags/ folder (or one DAG file); read, never imported")
+    audit.add_argument(
+        "--format", choices=["rich", "markdown", "json"], help="default: rich, or from --output's suffix"
+    )
+    audit.add_argument("--output", type=Path, help="write the markdown or JSON report to this file")
+    audit.add_argument("--max-file-size", type=float, default=2.0, metavar="MB", help="skip larger files (default: 2)")
+    audit.set_defaults(func=_audit)
     return parser
 
 
@@ -80,11 +90,12 @@ def _list(args: argparse.Namespace, console: Console) -> int:
 
 def select(root: Path, names: Sequence[str], case_names: Sequence[str]) -> list[tuple[Recipe, list[str]]]:
     """The recipes and cases a compare runs; unknown names are a usage error listing the valid ones."""
-    recipes = discover(root)
-    unknown = [n for n in names if n not in recipes]
+    valid = recipe_names(root)
+    unknown = [n for n in names if n not in valid]
     if unknown:
-        raise UsageError(f"unknown recipe {', '.join(map(repr, unknown))}; valid recipes: {', '.join(recipes)}")
-    chosen = [recipes[n] for n in names] if names else list(recipes.values())
+        raise UsageError(f"unknown recipe {', '.join(map(repr, unknown))}; valid recipes: {', '.join(valid)}")
+    # Only the pages asked for are parsed, so one broken page does not stop comparing the others.
+    chosen = [load_recipe(root / "recipes" / f"{n}.md") for n in names] if names else list(discover(root).values())
     selection = []
     for recipe in chosen:
         cases = [c.name for c in recipe.meta.cases if not case_names or c.name in case_names]
@@ -136,6 +147,30 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
         args.json.write_text("[\n" + ",\n".join(r.model_dump_json(indent=1) for r in runs) + "\n]\n", encoding="utf-8")
     print_summary(console, runs, time.perf_counter() - began)
     return EXIT_PARITY if all(r.verdict.parity for r in runs) else EXIT_MISMATCH
+
+
+def _audit(args: argparse.Namespace, console: Console) -> int:
+    if not args.path.exists():
+        raise UsageError(f"no such file or folder: {args.path}")
+    from cookbook.audit.render import coverage_lines, headline, json_report, markdown, print_rich
+    from cookbook.audit.report import audit
+
+    chosen = args.format or ("rich" if not args.output else "json" if args.output.suffix == ".json" else "markdown")
+    report = audit(args.path, args.root, max_bytes=int(args.max_file_size * 1_000_000))
+    if chosen == "rich":
+        print_rich(report, console)
+        return EXIT_PARITY
+    text = json_report(report) if chosen == "json" else markdown(report)
+    if not args.output:
+        sys.stdout.write(text)
+        return EXIT_PARITY
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+    console.print(f"{headline(report)}\n" + "\n".join(coverage_lines(report.coverage)), markup=False)
+    console.print(f"{chosen} report written to {args.output}", markup=False)
+    return EXIT_PARITY
 
 
 if __name__ == "__main__":

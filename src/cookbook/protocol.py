@@ -29,6 +29,8 @@ class Job(BaseModel):
     logical_date: datetime | None = None
     airflow_mode: Literal["dag_test", "scheduler"] = "dag_test"
     pools: dict[str, int] = Field(default_factory=dict)
+    concurrency_limits: dict[str, int] = Field(default_factory=dict)
+    tag_limits: dict[str, int] = Field(default_factory=dict)
     variables: dict[str, Any] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     workdir: str

@@ -105,9 +105,12 @@ class Case(Strict):
         None,
         description="Airflow's logical date for the run (dag.test); `${logical_date}` gives it to the Prefect side.",
     )
-    pools: dict[str, int] = Field(
-        default_factory=dict,
-        description="Airflow pools (name: slots), and Prefect global concurrency limits of the same names.",
+    pools: dict[str, int] = Field(default_factory=dict, description="Airflow pools: name -> slots.")
+    concurrency_limits: dict[str, int] = Field(
+        default_factory=dict, description="Prefect global concurrency limits (for `concurrency()`): name -> limit."
+    )
+    tag_limits: dict[str, int] = Field(
+        default_factory=dict, description="Prefect tag-based task concurrency limits: tag -> limit."
     )
     variables: dict[str, Any] = Field(
         default_factory=dict,
@@ -207,6 +210,11 @@ def load_recipe(page: Path) -> Recipe:
         where = ".".join(str(p) for p in first["loc"])
         raise RecipeError(f"{page}: {where}: {first['msg']} ({exc.error_count()} error(s))") from exc
     return Recipe(name=name, meta=meta, body=match.group(2), page=page)
+
+
+def recipe_names(root: Path = PROJECT_ROOT) -> list[str]:
+    """Every recipe's name, from the file names alone (no page is parsed)."""
+    return sorted(p.stem for p in (root / "recipes").glob("*.md"))
 
 
 def discover(root: Path = PROJECT_ROOT) -> dict[str, Recipe]:

@@ -116,7 +116,7 @@ class PrefectSide:
         for spec in job.prefect_blocks:
             getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
         _set_variables(job.variables)
-        _set_concurrency_limits(job.pools)
+        _set_concurrency_limits(job.concurrency_limits, job.tag_limits)
 
         began = time.perf_counter()
         with job_context(job):
@@ -152,15 +152,18 @@ def _set_variables(variables: dict[str, Any]) -> None:
             Variable.set(name, value, overwrite=True)
 
 
-def _set_concurrency_limits(pools: dict[str, int]) -> None:
-    """Airflow pools become global concurrency limits of the same name, created as an operator would."""
-    if not pools:
+def _set_concurrency_limits(limits: dict[str, int], tags: dict[str, int]) -> None:
+    """Create the case's limits on the server, as an operator would with `prefect gcl create` and
+    `prefect concurrency-limit create`."""
+    if not limits and not tags:
         return
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
-        for name, slots in pools.items():
-            client.upsert_global_concurrency_limit_by_name(name, slots)
+        for name, limit in limits.items():
+            client.upsert_global_concurrency_limit_by_name(name, limit)
+        for tag, limit in tags.items():
+            client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
 
 
 def _import_flow_module(job: Job) -> ModuleType:
@@ -273,8 +276,10 @@ def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, 
         by_task.setdefault(name, []).append(run)
     outcomes: dict[str, TaskOutcome] = {}
     for name, calls in sorted(by_task.items()):
-        # Calls in the order the flow made them: runs are created (and scheduled) in call order.
-        calls.sort(key=lambda r: (r.expected_start_time or r.created, r.created))
+        # Calls in the order the flow made them. Task run ids are UUIDv7, made when the call is made (for
+        # `.map()`, in the submitting loop, before any thread starts), and they sort by time with a counter
+        # within one clock tick; start or creation times would follow the threads' race instead.
+        calls.sort(key=lambda r: (r.id.version != 7, r.id.int if r.id.version == 7 else 0, r.created))
         for index, run in enumerate(calls):
             outcomes[indexed_name(name, index if len(calls) > 1 else None)] = _task_outcome(run)
     return outcomes
