@@ -119,16 +119,20 @@ def job_context(job: Job) -> Iterator[None]:
 def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event) -> threading.Thread:
     target = workdir / spec.path
 
-    def write_later() -> None:
-        if stop.wait(spec.after_seconds):
-            return  # the run ended before the file was due: a sensor that timed out
+    def write() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a poking sensor never sees half a file.
         partial = target.with_name(f".{target.name}.partial")
         partial.write_text(spec.content, encoding="utf-8")
         partial.replace(target)
 
-    thread = threading.Thread(target=write_later, name=f"delayed-file:{spec.path}", daemon=True)
+    def write_later() -> None:
+        if not stop.wait(spec.after_seconds):  # else the run ended before the file was due
+            write()
+
+    if spec.after_seconds == 0:
+        write()  # due at once: there before the run starts, with no race against its first task
+    thread = threading.Thread(target=write_later if spec.after_seconds else lambda: None, daemon=True)
     thread.start()
     return thread
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
+import itertools
 import os
 import re
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -70,6 +73,7 @@ class PrefectSide:
         from prefect.settings import temporary_settings
 
         self.version = prefect.__version__
+        SUBMISSIONS.install()
         api_url = self.api_url
         if api_url is None:
             api_url = self._start_server(channel)
@@ -276,13 +280,65 @@ def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, 
         by_task.setdefault(name, []).append(run)
     outcomes: dict[str, TaskOutcome] = {}
     for name, calls in sorted(by_task.items()):
-        # Calls in the order the flow made them. Task run ids are UUIDv7, made when the call is made (for
-        # `.map()`, in the submitting loop, before any thread starts), and they sort by time with a counter
-        # within one clock tick; start or creation times would follow the threads' race instead.
-        calls.sort(key=lambda r: (r.id.version != 7, r.id.int if r.id.version == 7 else 0, r.created))
+        # Calls in the order the flow made them: submissions in the order the submit calls were made (recorded
+        # in the calling thread), direct calls by creation time. A run's start or creation time would follow
+        # the worker threads' race, and task run ids (UUIDv7) are random below the millisecond.
+        calls.sort(key=lambda r: (0, SUBMISSIONS.order[r.id]) if r.id in SUBMISSIONS.order else (1, r.created))
+        mapped = any(r.id in SUBMISSIONS.mapped for r in calls)  # a one-element map is still `name[0]`
         for index, run in enumerate(calls):
-            outcomes[indexed_name(name, index if len(calls) > 1 else None)] = _task_outcome(run)
+            outcomes[indexed_name(name, index if len(calls) > 1 or mapped else None)] = _task_outcome(run)
     return outcomes
+
+
+class _Submissions:
+    """The order in which the flow submitted task runs, observed by wrapping the task runners' `submit`/`map`.
+
+    Observation only: the wrappers call the original methods with the same arguments and return their result.
+    """
+
+    def __init__(self) -> None:
+        self.order: dict[UUID, int] = {}
+        self.mapped: set[UUID] = set()
+        self._counter = itertools.count()
+        self._lock = threading.Lock()
+        self._in_map = threading.local()
+
+    def install(self) -> None:
+        from prefect import task_runners
+
+        for runner in (
+            task_runners.ThreadPoolTaskRunner,
+            task_runners.ProcessPoolTaskRunner,
+            task_runners.PrefectTaskRunner,
+        ):
+            runner.submit = self._wrap_submit(runner.submit)  # type: ignore[method-assign]
+            runner.map = self._wrap_map(runner.map)  # type: ignore[method-assign]
+
+    def _wrap_submit(self, submit: Any) -> Any:
+        @functools.wraps(submit)
+        def recording_submit(runner: Any, *args: Any, **kwargs: Any) -> Any:
+            future = submit(runner, *args, **kwargs)
+            with self._lock:
+                self.order[future.task_run_id] = next(self._counter)
+                if getattr(self._in_map, "active", False):
+                    self.mapped.add(future.task_run_id)
+            return future
+
+        return recording_submit
+
+    def _wrap_map(self, map_: Any) -> Any:
+        @functools.wraps(map_)
+        def recording_map(runner: Any, *args: Any, **kwargs: Any) -> Any:
+            self._in_map.active = True
+            try:
+                return map_(runner, *args, **kwargs)
+            finally:
+                self._in_map.active = False
+
+        return recording_map
+
+
+SUBMISSIONS = _Submissions()
 
 
 def _task_outcome(run: Any) -> TaskOutcome:
