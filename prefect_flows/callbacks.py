@@ -8,7 +8,7 @@ working directory, so a run leaves a record of which hooks fired, in what order,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from prefect import Flow, Task, flow, task
 from prefect.client.schemas.objects import FlowRun, TaskRun
@@ -97,7 +97,7 @@ def report(loaded: int) -> dict[str, int]:
 
 
 @flow(name="callbacks", on_completion=[on_flow_completion], on_failure=[on_flow_failure])
-def callbacks(fail_times: int = Field(0, ge=0)) -> dict[str, int]:
+def callbacks(fail_times: Annotated[int, Field(ge=0)] = 0) -> dict[str, int]:
     return report(load(extract(), fail_times))
 
 

@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args, console)
     except (UsageError, RecipeError, HarnessError) as exc:
-        errors.print(f"cookbook: {exc}", markup=False)
+        errors.print(f"cookbook: {exc}", markup=False, soft_wrap=True)  # one line, however long
         return EXIT_USAGE
     except KeyboardInterrupt:
         errors.print("cookbook: interrupted; engines stopped")
@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--output", type=Path, help="write the markdown or JSON report to this file")
     audit.add_argument("--max-file-size", type=float, default=2.0, metavar="MB", help="skip larger files (default: 2)")
+    audit.add_argument("--dags", type=int, default=50, metavar="N", help="DAG rows on screen (default: 50; 0: all)")
     audit.set_defaults(func=_audit)
     return parser
 
@@ -158,7 +159,7 @@ def _audit(args: argparse.Namespace, console: Console) -> int:
     chosen = args.format or ("rich" if not args.output else "json" if args.output.suffix == ".json" else "markdown")
     report = audit(args.path, args.root, max_bytes=int(args.max_file_size * 1_000_000))
     if chosen == "rich":
-        print_rich(report, console)
+        print_rich(report, console, args.dags)
         return EXIT_PARITY
     text = json_report(report) if chosen == "json" else markdown(report)
     if not args.output:

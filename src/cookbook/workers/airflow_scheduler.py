@@ -90,6 +90,7 @@ class SchedulerStack:
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__WORKERS": "1",  # one process is plenty for one client, and this machine has 2 cores
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
@@ -124,12 +125,10 @@ class SchedulerStack:
             with (self.home / f"{name}.log").open("a") as log:
                 self.procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_for_api()
-        token = httpx.post(
-            f"{self.base_url}/auth/token", json={"username": USER, "password": self.password}, timeout=10
-        ).raise_for_status()
+        token = self._token()
         self.client = httpx.Client(
             base_url=f"{self.base_url}/api/v2",
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=30,
         )
 
@@ -144,6 +143,17 @@ class SchedulerStack:
                     return
             time.sleep(0.3)
         raise RuntimeError(f"the Airflow api-server did not answer within {timeout:.0f} s")
+
+    def _token(self, timeout: float = 60) -> str:
+        """A JWT for the cookbook user. The health endpoint can answer before the auth routes do (a 5xx)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = httpx.post(
+                f"{self.base_url}/auth/token", json={"username": USER, "password": self.password}, timeout=10
+            )
+            if answer.status_code < 500 or time.monotonic() > deadline:
+                return answer.raise_for_status().json()["access_token"]
+            time.sleep(0.5)
 
     def ensure_pools(self, pools: dict[str, int]) -> None:
         assert self.client is not None
