@@ -136,3 +136,11 @@ def test_deep_diff_names_each_differing_path() -> None:
         ("result.a.b[2].c", "x", "y"),
         ("result.only_left", 1, "<absent>"),
     ]
+
+
+def test_an_expected_message_count_is_checked_on_each_side() -> None:
+    expected = Expectation(messages={"alerts": 1})
+    silent = compare(Parity(), expected, side("airflow"), side("prefect"))
+    assert sorted(d.where for d in silent.differences) == ["messages.alerts", "messages.alerts"]
+    sent = {"alerts": [{"text": "failed"}]}
+    assert compare(Parity(), expected, side("airflow", messages=sent), side("prefect", messages=sent)).parity

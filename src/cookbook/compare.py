@@ -123,6 +123,17 @@ def _check_expectation(expect: Expectation, sides: dict[str, SideReport]) -> lis
                         **{engine: got},
                     )
                 )
+        for hook, count in expect.messages.items():
+            got_count = len(report.messages.get(hook, []))
+            if got_count != count:
+                diffs.append(
+                    Difference(
+                        aspect="expectation",
+                        where=f"messages.{hook}",
+                        note=f"{engine}: expected {count} message(s) on {hook}, it sent {got_count}",
+                        **{engine: got_count},
+                    )
+                )
         for task, attempts in expect.attempts.items():
             found = report.tasks.get(task)
             got_attempts = found.attempts if found else 0

@@ -69,7 +69,11 @@ class HttpApi(Strict):
 
 
 class PrefectBlock(Strict):
-    """A block the Prefect worker saves on its server before the run (class looked up in the flow module)."""
+    """A block the Prefect worker saves on its server before the run.
+
+    `block` names a Block class of the flow module, or a function of it that returns a block instance (so the
+    recipe can keep, say, a notification payload template in code).
+    """
 
     block: str
     name: str
@@ -87,6 +91,7 @@ class Overlap(Strict):
 class Expectation(Strict):
     run_state: RunState | None = None
     max_overlap: Overlap | None = None
+    messages: dict[str, int] = Field(default_factory=dict, description="Messages each webhook must receive.")
     tasks: dict[str, Outcome] = Field(default_factory=dict)
     attempts: dict[str, int] = Field(default_factory=dict)
 
