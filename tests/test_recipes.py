@@ -109,3 +109,9 @@ def test_invalid_metadata_names_the_field(tmp_path: Path) -> None:
     page.write_text("---\ntitle: t\nsummary: s\ncases:\n  - name: a\n    expect: {run_state: maybe}\n---\nbody\n")
     with pytest.raises(RecipeError, match=r"cases\.0\.expect\.run_state"):
         load_recipe(page)
+
+
+def test_the_readme_links_every_recipe() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in RECIPES if f"(recipes/{name}.md)" not in readme]
+    assert missing == [], f"README does not list {missing}"
