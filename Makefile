@@ -8,10 +8,11 @@ export UV_COMPILE_BYTECODE := 1
 export NO_MKDOCS_2_WARNING := 1
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 RECIPE ?=
+MODE ?=
 ARGS ?=
 COOKBOOK := .venv/bin/cookbook
 
-.PHONY: help setup compare list test lint format bench clean docs docs-build docs-capture
+.PHONY: help setup compare list test test-stack lint format bench clean docs docs-build docs-capture stack stack-down stack-status deploy
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,14 +27,17 @@ setup: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv) ## create the three loc
 	@UV_PROJECT_ENVIRONMENT=.venvs/airflow $(UV) sync --quiet --locked --no-default-groups --group airflow
 	@UV_PROJECT_ENVIRONMENT=.venvs/prefect $(UV) sync --quiet --locked --no-default-groups --group prefect
 
-compare: setup ## run RECIPE on both engines and compare (all recipes when RECIPE is empty)
-	@$(COOKBOOK) compare $(RECIPE) $(ARGS)
+compare: setup ## run RECIPE on both engines and compare (all recipes when RECIPE is empty; MODE=stack: on `make stack`)
+	@$(if $(filter stack,$(MODE)),$(COOKBOOK) stack compare,$(COOKBOOK) compare) $(RECIPE) $(ARGS)
 
 list: setup ## list the recipes
 	@$(COOKBOOK) list
 
 test: setup lint ## lint, then every test (parity on both real engines included)
 	.venv/bin/pytest $(ARGS)
+
+test-stack: setup ## the end-to-end suite on the real local stack (Prefect server + worker, Airflow's scheduler)
+	.venv/bin/pytest -m stack $(ARGS)
 
 lint: setup ## ruff: lint and formatting check
 	.venv/bin/ruff check .
@@ -55,6 +59,18 @@ docs-build: setup ## build the docs site into site/ (strict: any warning fails)
 docs-capture: setup ## run every recipe and save the compare output the recipe pages show
 	$(COOKBOOK) compare --json runs/compare.json
 	.venv/bin/python -m cookbook.docsite capture runs/compare.json
+
+stack: setup ## start the real stack on 127.0.0.1: Prefect server + process worker, Airflow's components (runs/stack/)
+	@$(COOKBOOK) stack up
+
+stack-down: setup ## stop exactly the processes `make stack` started and drop its databases
+	@$(COOKBOOK) stack down
+
+stack-status: setup ## what the stack runs: pids, listening sockets, logs
+	@$(COOKBOOK) stack status
+
+deploy: setup ## apply prefect.yaml (a deployment per recipe flow) to the running stack's Prefect server
+	@$(COOKBOOK) stack deploy
 
 clean: ## remove venvs, caches and run logs
 	rm -rf .venv .venvs .tools .cache runs .pytest_cache .ruff_cache

@@ -33,8 +33,10 @@ class Runs:
 
 @pytest.fixture(scope="session")
 def runs() -> Iterator[Runs]:
-    with Harness(root=PROJECT_ROOT) as harness:
-        yield Runs(harness, discover(PROJECT_ROOT))
+    recipes = discover(PROJECT_ROOT)
+    scheduler = any(r.meta.airflow_mode == "scheduler" for r in recipes.values())
+    with Harness(root=PROJECT_ROOT, prestart_scheduler=scheduler) as harness:
+        yield Runs(harness, recipes)
 
 
 def all_cases(root: Path = PROJECT_ROOT) -> list[tuple[str, str]]:

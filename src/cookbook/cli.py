@@ -68,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--max-file-size", type=float, default=2.0, metavar="MB", help="skip larger files (default: 2)")
     audit.add_argument("--dags", type=int, default=50, metavar="N", help="DAG rows on screen (default: 50; 0: all)")
     audit.set_defaults(func=_audit)
+    from cookbook.stack.cli import add_stack_parser
+
+    add_stack_parser(sub)
     return parser
 
 
@@ -128,7 +131,12 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
             status.update(" · ".join(progress[e] for e in sorted(progress)))
 
         with Harness(
-            root=args.root, prefect_api_url=args.prefect_api_url, on_progress=on_progress, keep=args.keep
+            root=args.root,
+            prefect_api_url=args.prefect_api_url,
+            on_progress=on_progress,
+            keep=args.keep,
+            # With dag.test() recipes to run first, the scheduler stack can start while they run.
+            prestart_scheduler=len(selection) > 1 and any(r.meta.airflow_mode == "scheduler" for r, _ in selection),
         ) as harness:
             versions = harness.engine_versions()
             console.print(

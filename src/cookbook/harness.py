@@ -217,6 +217,7 @@ class Harness:
         prefect_api_url: str | None = None,
         on_progress: ProgressFn | None = None,
         keep: bool = False,
+        prestart_scheduler: bool = False,
     ) -> None:
         self.keep = keep
         self.on_progress = on_progress or (lambda engine, message: None)
@@ -236,6 +237,7 @@ class Harness:
                 str(root / "airflow_dags"),
                 "--cache-dir",
                 str(CACHE_DIR),
+                *(["--prestart-scheduler"] if prestart_scheduler else []),
             ],
             "prefect": [
                 str(engine_python("prefect")),

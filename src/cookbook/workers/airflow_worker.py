@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import concurrent.futures
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -107,6 +109,8 @@ class AirflowSide:
         self.listener: RunListener | None = None
         self.channel: Channel | None = None
         self.stack: SchedulerStack | None = None
+        self._stack_lock = threading.Lock()
+        self._prestart: concurrent.futures.Future[SchedulerStack] | None = None
 
     def start(self, channel: Channel, home: Path, cache_dir: Path) -> tuple[str, str]:
         from importlib.metadata import version
@@ -163,24 +167,33 @@ class AirflowSide:
         report.files = snapshot_files(Path(job.workdir))
         return report
 
+    def prestart_scheduler(self) -> None:
+        """Start the scheduler stack in the background, while the batch's dag.test() cases run."""
+        self._prestart = concurrent.futures.ThreadPoolExecutor(1).submit(self.scheduler_stack)
+
+    def scheduler_stack(self) -> SchedulerStack:
+        with self._stack_lock:
+            if self.stack is None:
+                stack = SchedulerStack(self.home / "scheduler", self.dags_folder)
+                try:
+                    stack.start(lambda message: self.channel.progress(message) if self.channel else None)
+                except BaseException:
+                    stack.stop()
+                    raise
+                self.stack = stack
+                atexit.register(stack.stop)
+            return self.stack
+
     def _run_scheduled(self, job: Job, report: SideReport) -> SideReport:
         """The DAG under Airflow's scheduler, triggered and read back through the REST API."""
         if job.env:
             report.error = SideError(kind="harness_error", message="env is not passed to scheduled task processes")
             return report
-        if self.stack is None:
-            stack = SchedulerStack(self.home / "scheduler", self.dags_folder)
-            try:
-                stack.start(lambda message: self.channel.progress(message) if self.channel else None)
-            except StackUnavailable as exc:
-                report.error = SideError(kind="unavailable", message=str(exc))
-                return report
-            except BaseException:
-                stack.stop()
-                raise
-            self.stack = stack
-            atexit.register(stack.stop)
-        stack = self.stack
+        try:
+            stack = self.scheduler_stack()
+        except StackUnavailable as exc:
+            report.error = SideError(kind="unavailable", message=str(exc))
+            return report
         stack.ensure_pools(job.pools)
         logical_date = job.logical_date.isoformat() if job.logical_date else None
         began = time.perf_counter()
@@ -295,12 +308,20 @@ def main() -> None:
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--dags-folder", type=Path, required=True)
     parser.add_argument("--cache-dir", type=Path, required=True)
+    parser.add_argument("--prestart-scheduler", action="store_true", help="the batch has scheduler-mode recipes")
     args = parser.parse_args()
     configure_environment(args.home, args.dags_folder)
     # Exit through atexit on SIGTERM, so a scheduler stack (processes, a PostgreSQL database) is cleaned up.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     side = AirflowSide(args.home, args.dags_folder.resolve())
-    serve("airflow", lambda ch: side.start(ch, args.home, args.cache_dir), side.run)
+
+    def start(channel: Channel) -> tuple[str, str]:
+        started = side.start(channel, args.home, args.cache_dir)
+        if args.prestart_scheduler:
+            side.prestart_scheduler()
+        return started
+
+    serve("airflow", start, side.run)
 
 
 if __name__ == "__main__":

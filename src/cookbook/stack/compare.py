@@ -1,0 +1,310 @@
+"""`make compare RECIPE=x MODE=stack`: a recipe's cases through the running stack, the way production runs them.
+
+The Prefect side is a run of the recipe's deployment (prefect.yaml), picked up by the stack's process worker; its
+persisted result is read back from the result storage. The Airflow side is a DAG run triggered through Airflow's
+REST API with a real token and executed by the real scheduler. Both go in parallel, then the usual verdict.
+Everything here speaks HTTP: no engine is imported into the harness venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from cookbook.cli import select
+from cookbook.compare import compare
+from cookbook.fixtures import expand
+from cookbook.harness import CaseRun
+from cookbook.recipe import PROJECT_ROOT, Case, Recipe
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
+from cookbook.stack.stack import auth_headers, running
+from cookbook.workers.common import indexed_name, snapshot_files, to_json
+
+_FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+_RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
+POLL = 0.1
+
+
+def unsupported(case: Case) -> str | None:
+    """What a case needs that only the in-process harness provides (fixtures it starts per case)."""
+    needs = {
+        "http_apis": case.http_apis,
+        "webhooks": case.webhooks,
+        "secrets": case.secrets,
+        "prefect_blocks": case.prefect_blocks,
+        "variables": case.variables,
+        "env": case.env,
+        "delayed_files": case.delayed_files,
+        "pools": case.pools,
+        "concurrency_limits": case.concurrency_limits,
+        "tag_limits": case.tag_limits,
+    }
+    missing = [name for name, value in needs.items() if value]
+    return f"needs per-case fixtures ({', '.join(missing)}): use `make compare` without MODE" if missing else None
+
+
+class PrefectApi:
+    def __init__(self, cfg: StackConfig) -> None:
+        self.cfg = cfg
+        self.client = httpx.Client(base_url=cfg.prefect_api_url, headers=auth_headers(), timeout=30)
+
+    def run_deployment(self, flow_name: str, deployment: str, parameters: dict[str, Any], timeout: float) -> dict:
+        answer = self.client.get(f"/deployments/name/{flow_name}/{deployment}")
+        if answer.status_code == 404:
+            raise StackError(f"no deployment {flow_name}/{deployment} on the stack's server: `make deploy` first")
+        deployment_id = answer.raise_for_status().json()["id"]
+        run = self.client.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
+        flow_run_id = run.raise_for_status().json()["id"]
+        return self.wait(flow_run_id, timeout)
+
+    def wait(self, flow_run_id: str, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            flow_run = self.client.get(f"/flow_runs/{flow_run_id}").raise_for_status().json()
+            if flow_run["state_type"] in _FINAL or time.monotonic() > deadline:
+                return flow_run
+            time.sleep(POLL)
+
+    def result(self, flow_run: dict) -> Any:
+        """The persisted result (JSON serializer), with Prefect's `{"__class__", "data"}` wrappers taken off."""
+        data = (flow_run.get("state") or {}).get("data") or {}
+        key = data.get("storage_key")
+        if not key:
+            return None
+        path = Path(key) if Path(key).is_absolute() else self.cfg.result_storage / key
+        record = json.loads(path.read_text(encoding="utf-8"))
+        # A task's record holds metadata and result together; a flow's file is the serialized value alone.
+        if isinstance(record, dict) and set(record) == {"metadata", "result"}:
+            record = json.loads(record["result"]) if isinstance(record["result"], str) else record["result"]
+        return _unwrap(record)
+
+    def task_runs(self, flow_run_id: str) -> list[dict]:
+        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
+        return self.client.post("/task_runs/filter", json=body).raise_for_status().json()
+
+    def settled_task_runs(self, flow_run_id: str, timeout: float = 15.0) -> list[dict]:
+        """Task run states reach the server as events, processed asynchronously: wait until they stop moving."""
+        deadline = time.monotonic() + timeout
+        previous = None
+        while True:
+            runs = self.task_runs(flow_run_id)
+            fingerprint = sorted((r["id"], r["state_name"], r["run_count"]) for r in runs)
+            settled = all(r["state_type"] in _FINAL or r["state_name"] == "NotReady" for r in runs)
+            if (settled and fingerprint == previous) or time.monotonic() > deadline:
+                return runs
+            previous = fingerprint
+            time.sleep(POLL)
+
+
+def _unwrap(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__class__", "data"}:
+            return _unwrap(value["data"])
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+def _prefect_outcome(run: dict) -> TaskOutcome:
+    state_type = run.get("state_type") or "PENDING"
+    state_name = run.get("state_name") or state_type.title()
+    if state_type == "COMPLETED":
+        outcome = Outcome.SKIPPED if state_name == "Skipped" else Outcome.SUCCESS
+    elif state_type in ("FAILED", "CRASHED"):
+        outcome = Outcome.FAILED
+    elif state_name == "NotReady" or state_type == "CANCELLED":
+        outcome = Outcome.NOT_RUN
+    else:
+        outcome = Outcome.UNFINISHED
+    message = ((run.get("state") or {}).get("message") or "") if outcome is Outcome.FAILED else ""
+    return TaskOutcome(
+        outcome=outcome,
+        engine_state=state_name,
+        attempts=run.get("run_count") or 0,
+        started_at=run.get("start_time"),
+        ended_at=run.get("end_time"),
+        error=" ".join(message.split()) or None,
+    )
+
+
+def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str, Any], workdir: Path) -> SideReport:
+    report = SideReport(engine="prefect", engine_version="stack", recipe=recipe.name, case=case.name)
+    api = PrefectApi(cfg)
+    began = time.perf_counter()
+    flow_run = api.run_deployment(recipe.flow_name, recipe.name, params, recipe.meta.timeout_seconds)
+    report.duration_seconds = time.perf_counter() - began
+    state_type = flow_run["state_type"]
+    report.run_state = RunState.SUCCESS if state_type == "COMPLETED" else RunState.FAILED
+    if state_type == "COMPLETED":
+        report.result = to_json(api.result(flow_run), str(workdir))
+    else:
+        message = ((flow_run.get("state") or {}).get("message") or state_type).strip()
+        report.error = SideError(kind="run_error", message=" ".join(message.split()))
+    by_task: dict[str, list[dict]] = {}
+    for run in api.settled_task_runs(flow_run["id"]):
+        match = _RUN_NAME_SUFFIX.match(run["name"])
+        by_task.setdefault(match["name"] if match else run["name"], []).append(run)
+    for name, calls in sorted(by_task.items()):
+        calls.sort(key=lambda r: r["created"])
+        for index, run in enumerate(calls):
+            report.tasks[indexed_name(name, index if len(calls) > 1 else None)] = _prefect_outcome(run)
+    report.files = snapshot_files(workdir)
+    return report
+
+
+class AirflowApi:
+    def __init__(self, cfg: StackConfig) -> None:
+        token = httpx.post(
+            f"{cfg.airflow_url}/auth/token",
+            json={"username": AIRFLOW_USER, "password": cfg.airflow_password()},
+            timeout=10,
+        ).raise_for_status()
+        self.client = httpx.Client(
+            base_url=f"{cfg.airflow_url}/api/v2",
+            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
+            timeout=30,
+        )
+
+    def run(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> tuple[str, str]:
+        deadline = time.monotonic() + timeout
+        while self.client.get(f"/dags/{dag_id}").status_code != 200:
+            if time.monotonic() > deadline:
+                raise StackError(f"Airflow's dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
+            time.sleep(0.5)
+        answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        run_id = answer.raise_for_status().json()["dag_run_id"]
+        while True:
+            state = self.client.get(f"/dags/{dag_id}/dagRuns/{run_id}").raise_for_status().json()["state"]
+            if state in ("success", "failed") or time.monotonic() > deadline:
+                return run_id, state
+            time.sleep(POLL)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        return self.client.get(path, params={"limit": 1000}).raise_for_status().json()["task_instances"]
+
+    def return_values(self, dag_id: str, run_id: str, task_id: str) -> list[tuple[int, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries"
+        entries = self.client.get(path, params={"xcom_key": "return_value", "limit": 1000})
+        if entries.status_code == 404:
+            return []
+        values = []
+        for entry in entries.raise_for_status().json()["xcom_entries"]:
+            one = self.client.get(f"{path}/return_value", params={"map_index": entry["map_index"], "deserialize": True})
+            values.append((entry["map_index"], one.raise_for_status().json()["value"]))
+        return values
+
+
+def _airflow_outcome(state: str, *, ran: bool) -> Outcome:
+    if state == "success":
+        return Outcome.SUCCESS
+    if state == "failed":
+        return Outcome.FAILED
+    if state == "skipped":
+        return Outcome.SKIPPED if ran else Outcome.NOT_RUN
+    if state in ("upstream_failed", "removed", "None"):
+        return Outcome.NOT_RUN
+    return Outcome.UNFINISHED
+
+
+def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str, Any], workdir: Path) -> SideReport:
+    report = SideReport(engine="airflow", engine_version="stack", recipe=recipe.name, case=case.name)
+    api = AirflowApi(cfg)
+    logical_date = case.logical_date.isoformat() if case.logical_date else None
+    began = time.perf_counter()
+    run_id, state = api.run(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
+    report.duration_seconds = time.perf_counter() - began
+    report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
+    for ti in api.task_instances(recipe.dag_id, run_id):
+        index = ti["map_index"] if ti["map_index"] >= 0 else None
+        report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
+            outcome=_airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
+            engine_state=str(ti["state"]),
+            attempts=ti["try_number"] or 0,
+            started_at=ti["start_date"],
+            ended_at=ti["end_date"],
+        )
+    if recipe.meta.result_task:
+        values = api.return_values(recipe.dag_id, run_id, recipe.meta.result_task)
+        if len(values) == 1 and values[0][0] < 0:
+            report.result = to_json(values[0][1], str(workdir))
+        elif values:
+            report.result = to_json([v for _, v in sorted(values)], str(workdir))
+    if report.run_state is RunState.FAILED:
+        failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
+        report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
+    report.files = snapshot_files(workdir)
+    return report
+
+
+def _guarded(side: Any, engine: str, *args: Any) -> SideReport:
+    try:
+        return side(*args)
+    except (httpx.HTTPError, StackError, OSError) as exc:
+        recipe, case = args[1], args[2]
+        message = " ".join(str(exc).split())[:300]
+        return SideReport(
+            engine=engine,  # type: ignore[arg-type]
+            engine_version="stack",
+            recipe=recipe.name,
+            case=case.name,
+            error=SideError(kind="crash", message=message),
+        )
+
+
+def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
+    reason = unsupported(case)
+    if reason:
+        raise StackError(f"{recipe.name} · {case.name} {reason}")
+    stamp = f"{time.strftime('%H%M%S')}-{time.monotonic_ns() % 10**6}"
+    reports = {}
+    with ThreadPoolExecutor(2) as pool:
+        futures = {}
+        for engine, side in (("airflow", airflow_side), ("prefect", prefect_side)):
+            workdir = cfg.run_dir / "work" / recipe.name / f"{case.name}-{stamp}" / engine
+            params = expand({**case.params, **case.params_for.get(engine, {})}, {"workdir": str(workdir)})
+            futures[engine] = pool.submit(_guarded, side, engine, cfg, recipe, case, params, workdir)
+        reports = {engine: future.result() for engine, future in futures.items()}
+    verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
+    return CaseRun(
+        recipe=recipe.name,
+        case=case.name,
+        description=case.description,
+        airflow=reports["airflow"],
+        prefect=reports["prefect"],
+        verdict=verdict,
+    )
+
+
+def run_compare(cfg: StackConfig, args: argparse.Namespace, console: Console) -> int:
+    from cookbook.render import case_panel, matrix, print_summary
+
+    names = {p.name for p in running(cfg)}
+    if not {"prefect-server", "prefect-worker", "airflow-api-server", "airflow-scheduler"} <= names:
+        raise StackError(f"the stack in {cfg.run_dir} is not (fully) running: `make stack` first")
+    began = time.perf_counter()
+    selection = select(PROJECT_ROOT, args.recipes, args.case)
+    runs = []
+    for recipe, cases in selection:
+        for case_name in cases:
+            case = recipe.cases_by_name[case_name]
+            if not args.recipes and unsupported(case):
+                continue
+            run = compare_case(cfg, recipe, case)
+            runs.append(run)
+            if len(selection) == 1 or not run.verdict.parity:
+                console.print(case_panel(run))
+    if len(selection) > 1:
+        console.print(matrix(runs))
+    print_summary(console, runs, time.perf_counter() - began)
+    return 0 if all(r.verdict.parity for r in runs) else 1

@@ -1,0 +1,192 @@
+"""The real stack on 127.0.0.1: Prefect server, process worker and Airflow's components, as production runs them.
+
+One stack per module, in its own run directory, ports and PostgreSQL databases, so a stack the user runs is never
+touched. Marked `stack` (slow: about a minute to come up).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cookbook.recipe import PROJECT_ROOT, load_recipe
+from cookbook.stack import processes
+from cookbook.stack.compare import compare_case
+from cookbook.stack.config import HOST, StackConfig
+from cookbook.stack.deploy import deploy
+from cookbook.stack.sockets import listeners
+from cookbook.stack.stack import PREFECT_BIN, down, running, status, up
+
+pytestmark = pytest.mark.stack
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConfig]:
+    if not (PREFECT_BIN / "prefect").exists():
+        pytest.skip("the Prefect venv is missing (make setup)")
+    cfg = StackConfig(tmp_path_factory.mktemp("stack"), _free_port(), _free_port())
+    began = time.perf_counter()
+    try:
+        up(cfg)
+        print(f"\nstack up in {time.perf_counter() - began:.1f} s")
+        deploy(cfg)
+        yield cfg
+    finally:
+        down(cfg)
+        assert not running(cfg)
+
+
+def test_status_lists_every_component(stack: StackConfig) -> None:
+    names = {row.name for row in status(stack) if row.alive}
+    assert names == {
+        "prefect-server",
+        "prefect-worker",
+        "airflow-api-server",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+    }
+
+
+def test_everything_listens_on_loopback_only(stack: StackConfig) -> None:
+    pids = [pid for p in processes.recorded(stack.pid_dir) for pid in (p.pid, *processes.descendants(p.pid))]
+    found = listeners(pids)
+    ports = {item.port for item in found}
+    assert {stack.prefect_port, stack.airflow_port} <= ports
+    assert all(item.loopback for item in found), [f"{i.address}:{i.port} (pid {i.pid})" for i in found]
+
+
+def test_deployment_run_on_the_worker_matches_airflow_under_its_scheduler(stack: StackConfig) -> None:
+    recipe = load_recipe(PROJECT_ROOT / "recipes" / "xcom.md")
+    for case in ("default_orders", "too_many_rejected"):
+        run = compare_case(stack, recipe, recipe.cases_by_name[case])
+        assert run.verdict.parity, run.verdict.differences
+        assert run.prefect.run_state == run.airflow.run_state
+    assert run.prefect.tasks["check_rejected"].outcome == "failed"
+    first = compare_case(stack, recipe, recipe.cases_by_name["default_orders"])
+    # The same values the in-process run of the flow returns (recipes/xcom.md: three sample orders, one rejected).
+    assert first.prefect.result == {"valid_count": 2, "rejected_count": 1, "total": 155.5}
+
+
+def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> None:
+    from cookbook.stack.stack import prefect_env
+
+    answer = subprocess.run(
+        [str(PREFECT_BIN / "prefect"), "deployment", "run", "xcom/xcom", "--watch", "--watch-interval", "1"],
+        env=prefect_env(stack),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stdout[-2000:] + answer.stderr[-2000:]
+    assert "Completed" in answer.stdout
+
+
+def test_airflow_api_rejects_calls_without_a_token(stack: StackConfig) -> None:
+    assert httpx.get(f"{stack.airflow_url}/api/v2/dags", timeout=10).status_code in (401, 403)
+    bad = httpx.post(f"{stack.airflow_url}/auth/token", json={"username": "admin", "password": "wrong"}, timeout=10)
+    assert bad.status_code in (401, 403)
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "COOKBOOK_STACK_DIR": str(tmp_path), "COOKBOOK_STACK_PREFECT_PORT": str(port)}
+        answer = subprocess.run(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "cookbook"), "stack", "up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert answer.returncode == 2
+    assert f"port {port} on 127.0.0.1 is taken" in answer.stderr
+    assert not list(tmp_path.glob("pids/*.pid"))
+
+
+def _prefect_server(tmp_path: Path, port: int, extra: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "home"),
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        **extra,
+    }
+    log = (tmp_path / "server.log").open("wb")
+    return subprocess.Popen(
+        [str(PREFECT_BIN / "prefect"), "server", "start", "--host", HOST, "--port", str(port), "--no-services"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes], headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the Prefect server exited"
+        try:
+            if httpx.get(url, headers=headers, timeout=2).status_code in (200, 401):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    pytest.fail("the Prefect server did not come up")
+
+
+def test_prefect_basic_auth_and_csrf_on_a_real_server(tmp_path: Path) -> None:
+    port = _free_port()
+    auth = "admin:s3cret-" + base64.b16encode(os.urandom(4)).decode()
+    proc = _prefect_server(
+        tmp_path,
+        port,
+        {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true"},
+    )
+    api = f"http://{HOST}:{port}/api"
+    good = {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
+    try:
+        _wait_up(f"{api}/health", proc, good)
+        assert httpx.get(f"{api}/admin/version", timeout=10).status_code == 401
+        assert httpx.get(f"{api}/admin/version", headers=good, timeout=10).status_code == 200
+        # CSRF on: a state-changing call without a token is refused, while Prefect's own client (which fetches
+        # a token first) still works.
+        assert httpx.post(f"{api}/flows/", json={"name": "raw"}, headers=good, timeout=10).status_code == 403
+        code = (
+            "from prefect.client.orchestration import get_client\n"
+            "from prefect.client.schemas.actions import FlowCreate\n"
+            "with get_client(sync_client=True) as c:\n"
+            "    print(c.create_flow_from_name('through-the-client'))\n"
+        )
+        env = {**os.environ, "PREFECT_API_URL": api, "PREFECT_API_AUTH_STRING": auth, "PREFECT_HOME": str(tmp_path)}
+        client = subprocess.run(
+            [str(PREFECT_BIN / "python"), "-c", code], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert client.returncode == 0, client.stderr[-2000:]
+        env_wrong = {**env, "PREFECT_API_AUTH_STRING": "admin:wrong"}
+        refused = subprocess.run(
+            [str(PREFECT_BIN / "python"), "-c", code], env=env_wrong, capture_output=True, text=True, timeout=60
+        )
+        assert refused.returncode != 0
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=20)
