@@ -19,10 +19,12 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from cookbook.airflow_rest import AirflowRest
 from cookbook.cli import select
 from cookbook.compare import compare
 from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
+from cookbook.outcomes import prefect_outcome
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
@@ -118,14 +120,7 @@ def _unwrap(value: Any) -> Any:
 def _prefect_outcome(run: dict) -> TaskOutcome:
     state_type = run.get("state_type") or "PENDING"
     state_name = run.get("state_name") or state_type.title()
-    if state_type == "COMPLETED":
-        outcome = Outcome.SKIPPED if state_name == "Skipped" else Outcome.SUCCESS
-    elif state_type in ("FAILED", "CRASHED"):
-        outcome = Outcome.FAILED
-    elif state_name == "NotReady" or state_type == "CANCELLED":
-        outcome = Outcome.NOT_RUN
-    else:
-        outcome = Outcome.UNFINISHED
+    outcome = prefect_outcome(state_type, state_name)
     message = ((run.get("state") or {}).get("message") or "") if outcome is Outcome.FAILED else ""
     return TaskOutcome(
         outcome=outcome,
@@ -162,87 +157,18 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     return report
 
 
-class AirflowApi:
-    def __init__(self, cfg: StackConfig) -> None:
-        token = httpx.post(
-            f"{cfg.airflow_url}/auth/token",
-            json={"username": AIRFLOW_USER, "password": cfg.airflow_password()},
-            timeout=10,
-        ).raise_for_status()
-        self.client = httpx.Client(
-            base_url=f"{cfg.airflow_url}/api/v2",
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            timeout=30,
-        )
-
-    def run(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> tuple[str, str]:
-        deadline = time.monotonic() + timeout
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
-            if time.monotonic() > deadline:
-                raise StackError(f"Airflow's dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
-            time.sleep(0.5)
-        answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
-        run_id = answer.raise_for_status().json()["dag_run_id"]
-        while True:
-            state = self.client.get(f"/dags/{dag_id}/dagRuns/{run_id}").raise_for_status().json()["state"]
-            if state in ("success", "failed") or time.monotonic() > deadline:
-                return run_id, state
-            time.sleep(POLL)
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
-        return self.client.get(path, params={"limit": 1000}).raise_for_status().json()["task_instances"]
-
-    def return_values(self, dag_id: str, run_id: str, task_id: str) -> list[tuple[int, Any]]:
-        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries"
-        entries = self.client.get(path, params={"xcom_key": "return_value", "limit": 1000})
-        if entries.status_code == 404:
-            return []
-        values = []
-        for entry in entries.raise_for_status().json()["xcom_entries"]:
-            one = self.client.get(f"{path}/return_value", params={"map_index": entry["map_index"], "deserialize": True})
-            values.append((entry["map_index"], one.raise_for_status().json()["value"]))
-        return values
-
-
-def _airflow_outcome(state: str, *, ran: bool) -> Outcome:
-    if state == "success":
-        return Outcome.SUCCESS
-    if state == "failed":
-        return Outcome.FAILED
-    if state == "skipped":
-        return Outcome.SKIPPED if ran else Outcome.NOT_RUN
-    if state in ("upstream_failed", "removed", "None"):
-        return Outcome.NOT_RUN
-    return Outcome.UNFINISHED
-
-
 def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str, Any], workdir: Path) -> SideReport:
     report = SideReport(engine="airflow", engine_version="stack", recipe=recipe.name, case=case.name)
-    api = AirflowApi(cfg)
-    logical_date = case.logical_date.isoformat() if case.logical_date else None
-    began = time.perf_counter()
-    run_id, state = api.run(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
-    report.duration_seconds = time.perf_counter() - began
-    report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
-    for ti in api.task_instances(recipe.dag_id, run_id):
-        index = ti["map_index"] if ti["map_index"] >= 0 else None
-        report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
-            outcome=_airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
-            engine_state=str(ti["state"]),
-            attempts=ti["try_number"] or 0,
-            started_at=ti["start_date"],
-            ended_at=ti["end_date"],
-        )
-    if recipe.meta.result_task:
-        values = api.return_values(recipe.dag_id, run_id, recipe.meta.result_task)
-        if len(values) == 1 and values[0][0] < 0:
-            report.result = to_json(values[0][1], str(workdir))
-        elif values:
-            report.result = to_json([v for _, v in sorted(values)], str(workdir))
-    if report.run_state is RunState.FAILED:
-        failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
-        report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
+    rest = AirflowRest(cfg.airflow_url, AIRFLOW_USER, cfg.airflow_password(), token_timeout=10)
+    try:
+        logical_date = case.logical_date.isoformat() if case.logical_date else None
+        began = time.perf_counter()
+        run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
+        state = rest.wait(recipe.dag_id, run_id, timeout=recipe.meta.timeout_seconds)
+        report.duration_seconds = time.perf_counter() - began
+        rest.fill_report(report, recipe.dag_id, run_id, state, recipe.meta.result_task, str(workdir))
+    finally:
+        rest.close()
     report.files = snapshot_files(workdir)
     return report
 

@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from cookbook.airflow_rest import AirflowRest
+
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 DB_PREFIX = "cookbook_sched_"
 USER = "cookbook"
@@ -69,8 +71,7 @@ class SchedulerStack:
         self.port = _free_port()
         self.password = secrets.token_urlsafe(16)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
-        self.client: httpx.Client | None = None
-        self.known_pools: dict[str, int] = {}
+        self.rest: AirflowRest | None = None
 
     @property
     def base_url(self) -> str:
@@ -125,12 +126,7 @@ class SchedulerStack:
             with (self.home / f"{name}.log").open("a") as log:
                 self.procs[name] = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_for_api()
-        token = self._token()
-        self.client = httpx.Client(
-            base_url=f"{self.base_url}/api/v2",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
+        self.rest = AirflowRest(self.base_url, USER, self.password)
 
     def _wait_for_api(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -144,70 +140,9 @@ class SchedulerStack:
             time.sleep(0.3)
         raise RuntimeError(f"the Airflow api-server did not answer within {timeout:.0f} s")
 
-    def _token(self, timeout: float = 60) -> str:
-        """A JWT for the cookbook user. The health endpoint can answer before the auth routes do (a 5xx)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = httpx.post(
-                f"{self.base_url}/auth/token", json={"username": USER, "password": self.password}, timeout=10
-            )
-            if answer.status_code < 500 or time.monotonic() > deadline:
-                return answer.raise_for_status().json()["access_token"]
-            time.sleep(0.5)
-
-    def ensure_pools(self, pools: dict[str, int]) -> None:
-        assert self.client is not None
-        for name, slots in pools.items():
-            if self.known_pools.get(name) == slots:
-                continue
-            body = {"name": name, "slots": slots, "description": "cookbook", "include_deferred": False}
-            answer = self.client.post("/pools", json=body)
-            if answer.status_code == 409:
-                answer = self.client.patch(f"/pools/{name}", json=body)
-            answer.raise_for_status()
-            self.known_pools[name] = slots
-
-    def trigger(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> str:
-        """Wait until the dag-processor has parsed the DAG, then start a run; returns its run_id."""
-        assert self.client is not None
-        deadline = time.monotonic() + timeout
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
-            time.sleep(0.5)
-        answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
-        answer.raise_for_status()
-        return answer.json()["dag_run_id"]
-
-    def wait(self, dag_id: str, run_id: str) -> str:
-        assert self.client is not None
-        while True:
-            state = self.client.get(f"/dags/{dag_id}/dagRuns/{run_id}").raise_for_status().json()["state"]
-            if state in ("success", "failed"):
-                return state
-            time.sleep(0.5)
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        assert self.client is not None
-        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
-        return self.client.get(path, params={"limit": 1000}).raise_for_status().json()["task_instances"]
-
-    def return_values(self, dag_id: str, run_id: str, task_id: str) -> list[tuple[int, Any]]:
-        assert self.client is not None
-        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries"
-        entries = self.client.get(path, params={"xcom_key": "return_value", "limit": 1000})
-        if entries.status_code == 404:
-            return []
-        values = []
-        for entry in entries.raise_for_status().json()["xcom_entries"]:
-            map_index = entry["map_index"]
-            one = self.client.get(f"{path}/return_value", params={"map_index": map_index, "deserialize": True})
-            values.append((map_index, one.raise_for_status().json()["value"]))
-        return values
-
     def stop(self) -> None:
-        if self.client is not None:
-            self.client.close()
+        if self.rest is not None:
+            self.rest.close()
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)

@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from cookbook.outcomes import airflow_outcome
 from cookbook.protocol import Job
-from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import RunState, SideError, SideReport, TaskOutcome
 from cookbook.workers.airflow_scheduler import SchedulerStack, StackUnavailable
 from cookbook.workers.common import (
     Channel,
@@ -194,33 +195,15 @@ class AirflowSide:
         except StackUnavailable as exc:
             report.error = SideError(kind="unavailable", message=str(exc))
             return report
-        stack.ensure_pools(job.pools)
+        assert stack.rest is not None
+        stack.rest.ensure_pools(job.pools)
         logical_date = job.logical_date.isoformat() if job.logical_date else None
         began = time.perf_counter()
         with job_context(job):
-            run_id = stack.trigger(job.dag_id, job.params, logical_date, timeout=120)
-            state = stack.wait(job.dag_id, run_id)
+            run_id = stack.rest.trigger(job.dag_id, job.params, logical_date, timeout=120)
+            state = stack.rest.wait(job.dag_id, run_id)
         report.duration_seconds = time.perf_counter() - began
-        report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
-        for ti in stack.task_instances(job.dag_id, run_id):
-            index = ti["map_index"] if ti["map_index"] >= 0 else None
-            report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
-                # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
-                outcome=_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
-                engine_state=str(ti["state"]),
-                attempts=ti["try_number"] or 0,
-                started_at=ti["start_date"],
-                ended_at=ti["end_date"],
-            )
-        if job.result_task:
-            values = stack.return_values(job.dag_id, run_id, job.result_task)
-            if len(values) == 1 and values[0][0] < 0:
-                report.result = to_json(values[0][1], job.workdir)
-            elif values:
-                report.result = to_json([v for _, v in sorted(values)], job.workdir)
-        if report.run_state is RunState.FAILED:
-            failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
-            report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
+        stack.rest.fill_report(report, job.dag_id, run_id, state, job.result_task, job.workdir)
         report.files = snapshot_files(Path(job.workdir))
         return report
 
@@ -235,7 +218,7 @@ class AirflowSide:
                 key = (ti.task_id, ti.map_index)
                 name = indexed_name(ti.task_id, ti.map_index if ti.map_index >= 0 else None)
                 report.tasks[name] = TaskOutcome(
-                    outcome=_outcome(str(ti.state), ran=key in self.listener.ran),
+                    outcome=airflow_outcome(str(ti.state), ran=key in self.listener.ran),
                     engine_state=str(ti.state),
                     attempts=ti.try_number or 0,
                     started_at=ti.start_date,
@@ -284,18 +267,6 @@ def _warm_up_execution_api() -> None:
 
     with httpx.Client(transport=in_process_api_server().transport, base_url="http://in-process") as client:
         client.get("/execution/health")
-
-
-def _outcome(state: str, *, ran: bool) -> Outcome:
-    if state == "success":
-        return Outcome.SUCCESS
-    if state == "failed":
-        return Outcome.FAILED
-    if state == "skipped":
-        return Outcome.SKIPPED if ran else Outcome.NOT_RUN
-    if state in ("upstream_failed", "removed", "None"):
-        return Outcome.NOT_RUN
-    return Outcome.UNFINISHED
 
 
 def _last_line(traceback_text: str) -> str:

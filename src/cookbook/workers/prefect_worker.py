@@ -24,6 +24,7 @@ from types import ModuleType
 from typing import Any
 from uuid import UUID
 
+from cookbook.outcomes import prefect_outcome
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.workers.common import (
@@ -344,14 +345,7 @@ SUBMISSIONS = _Submissions()
 def _task_outcome(run: Any) -> TaskOutcome:
     state_type = run.state_type.value if run.state_type else "PENDING"
     state_name = run.state_name or state_type.title()
-    if state_type == "COMPLETED":
-        outcome = Outcome.SKIPPED if state_name == "Skipped" else Outcome.SUCCESS
-    elif state_type in ("FAILED", "CRASHED"):
-        outcome = Outcome.FAILED
-    elif state_name == "NotReady" or state_type == "CANCELLED":
-        outcome = Outcome.NOT_RUN
-    else:
-        outcome = Outcome.UNFINISHED
+    outcome = prefect_outcome(state_type, state_name)
     error = None
     if outcome is Outcome.FAILED and run.state is not None:
         error = _state_message(run.state)

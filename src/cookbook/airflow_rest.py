@@ -1,0 +1,112 @@
+"""Airflow 3's public REST API as the harness uses it: a real user and token, a DAG run triggered and read back.
+
+Used by the scheduler run mode (inside the Airflow worker) and by the stack compare (in the harness venv), so it
+imports nothing from Airflow: only httpx.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from cookbook.outcomes import airflow_outcome
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers.common import indexed_name, to_json
+
+POLL_SECONDS = 0.5
+
+
+class AirflowRest:
+    def __init__(self, base_url: str, username: str, password: str, token_timeout: float = 60) -> None:
+        self.base_url = base_url
+        self.known_pools: dict[str, int] = {}
+        token = self._token(username, password, token_timeout)
+        self.client = httpx.Client(
+            base_url=f"{base_url}/api/v2", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+
+    def _token(self, username: str, password: str, timeout: float) -> str:
+        """A JWT for the user. Right after start-up the health endpoint can answer before auth does (a 5xx)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = httpx.post(
+                f"{self.base_url}/auth/token", json={"username": username, "password": password}, timeout=10
+            )
+            if answer.status_code < 500 or time.monotonic() > deadline:
+                return answer.raise_for_status().json()["access_token"]
+            time.sleep(POLL_SECONDS)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def ensure_pools(self, pools: dict[str, int]) -> None:
+        for name, slots in pools.items():
+            if self.known_pools.get(name) == slots:
+                continue
+            body = {"name": name, "slots": slots, "description": "cookbook", "include_deferred": False}
+            answer = self.client.post("/pools", json=body)
+            if answer.status_code == 409:
+                answer = self.client.patch(f"/pools/{name}", json=body)
+            answer.raise_for_status()
+            self.known_pools[name] = slots
+
+    def trigger(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> str:
+        """Wait until the dag-processor has parsed the DAG, then start a run; returns its run_id."""
+        deadline = time.monotonic() + timeout
+        while self.client.get(f"/dags/{dag_id}").status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
+            time.sleep(POLL_SECONDS)
+        answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        return answer.raise_for_status().json()["dag_run_id"]
+
+    def wait(self, dag_id: str, run_id: str, timeout: float | None = None) -> str:
+        """The run's final state, or its state when `timeout` runs out."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self.client.get(f"/dags/{dag_id}/dagRuns/{run_id}").raise_for_status().json()["state"]
+            if state in ("success", "failed") or (deadline is not None and time.monotonic() > deadline):
+                return state
+            time.sleep(POLL_SECONDS)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances"
+        return self.client.get(path, params={"limit": 1000}).raise_for_status().json()["task_instances"]
+
+    def return_values(self, dag_id: str, run_id: str, task_id: str) -> list[tuple[int, Any]]:
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries"
+        entries = self.client.get(path, params={"xcom_key": "return_value", "limit": 1000})
+        if entries.status_code == 404:
+            return []
+        values = []
+        for entry in entries.raise_for_status().json()["xcom_entries"]:
+            one = self.client.get(f"{path}/return_value", params={"map_index": entry["map_index"], "deserialize": True})
+            values.append((entry["map_index"], one.raise_for_status().json()["value"]))
+        return values
+
+    def fill_report(
+        self, report: SideReport, dag_id: str, run_id: str, state: str, result_task: str | None, workdir: str
+    ) -> None:
+        """The run's state, every task instance's outcome and the result task's return value, into `report`."""
+        report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
+        for ti in self.task_instances(dag_id, run_id):
+            index = ti["map_index"] if ti["map_index"] >= 0 else None
+            report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
+                # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
+                outcome=airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
+                engine_state=str(ti["state"]),
+                attempts=ti["try_number"] or 0,
+                started_at=ti["start_date"],
+                ended_at=ti["end_date"],
+            )
+        if result_task:
+            values = self.return_values(dag_id, run_id, result_task)
+            if len(values) == 1 and values[0][0] < 0:
+                report.result = to_json(values[0][1], workdir)
+            elif values:
+                report.result = to_json([v for _, v in sorted(values)], workdir)
+        if report.run_state is RunState.FAILED:
+            failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
+            report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
