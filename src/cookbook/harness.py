@@ -13,6 +13,7 @@ import queue
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -222,8 +223,9 @@ class Harness:
         self.keep = keep
         self.on_progress = on_progress or (lambda engine, message: None)
         RUNS_DIR.mkdir(exist_ok=True)
-        self.run_dir = RUNS_DIR / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-        (self.run_dir / "logs").mkdir(parents=True)
+        # Unique even for two batches started in the same second by one process (the test session runs two).
+        self.run_dir = Path(tempfile.mkdtemp(prefix=f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-", dir=RUNS_DIR))
+        (self.run_dir / "logs").mkdir()
         self.scratch = self.run_dir / "scratch"
         prefect_args = ["--api-url", prefect_api_url] if prefect_api_url else []
         argv: dict[Engine, list[str]] = {
