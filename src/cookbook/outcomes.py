@@ -6,7 +6,12 @@ states the same way, with the same words.
 
 from __future__ import annotations
 
+import re
+
 from cookbook.report import Outcome
+
+# Prefect 3.8 names a task run `<task name>-<3 characters of a random key>`.
+_RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
 
 
 def airflow_outcome(state: str, *, ran: bool) -> Outcome:
@@ -31,3 +36,9 @@ def prefect_outcome(state_type: str, state_name: str) -> Outcome:
     if state_name == "NotReady" or state_type == "CANCELLED":
         return Outcome.NOT_RUN
     return Outcome.UNFINISHED
+
+
+def prefect_task_name(run_name: str) -> str:
+    """The task's name, from a task run's default name."""
+    match = _RUN_NAME_SUFFIX.match(run_name)
+    return match["name"] if match else run_name

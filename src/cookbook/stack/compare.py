@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,7 +23,7 @@ from cookbook.cli import select
 from cookbook.compare import compare
 from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
-from cookbook.outcomes import prefect_outcome
+from cookbook.outcomes import prefect_outcome, prefect_task_name
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
@@ -32,7 +31,6 @@ from cookbook.stack.stack import auth_headers, running
 from cookbook.workers.common import indexed_name, snapshot_files, to_json
 
 _FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-_RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
 POLL = 0.1
 
 
@@ -147,9 +145,11 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
         report.error = SideError(kind="run_error", message=" ".join(message.split()))
     by_task: dict[str, list[dict]] = {}
     for run in api.settled_task_runs(flow_run["id"]):
-        match = _RUN_NAME_SUFFIX.match(run["name"])
-        by_task.setdefault(match["name"] if match else run["name"], []).append(run)
+        by_task.setdefault(prefect_task_name(run["name"]), []).append(run)
     for name, calls in sorted(by_task.items()):
+        # Creation order: the flow runs in the worker's process, where its submissions cannot be observed, so
+        # the order of a mapped task's runs can follow the worker threads' race (the in-process compare records
+        # submissions; see workers/prefect_worker.py).
         calls.sort(key=lambda r: r["created"])
         for index, run in enumerate(calls):
             report.tasks[indexed_name(name, index if len(calls) > 1 else None)] = _prefect_outcome(run)

@@ -14,7 +14,6 @@ import functools
 import importlib.util
 import itertools
 import os
-import re
 import sqlite3
 import sys
 import threading
@@ -24,7 +23,7 @@ from types import ModuleType
 from typing import Any
 from uuid import UUID
 
-from cookbook.outcomes import prefect_outcome
+from cookbook.outcomes import prefect_outcome, prefect_task_name
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.workers.common import (
@@ -265,17 +264,12 @@ def _fingerprint(runs: list[Any]) -> list[tuple[str, str | None, int]]:
     return sorted((str(r.id), r.state_name, r.run_count) for r in runs)
 
 
-# Prefect 3.8 names a task run `<task name>-<3 characters of a random key>`.
-_RUN_NAME_SUFFIX = re.compile(r"^(?P<name>.+)-[0-9a-f]{3}$")
-
-
 def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, TaskOutcome]:
     """Key task runs by task name; a task called n > 1 times (mapped, or in a loop) gets `name[0..n-1]`."""
     known = set(task_names.values())
     by_task: dict[str, list[Any]] = {}
     for run in runs:
-        match = _RUN_NAME_SUFFIX.match(run.name)
-        name = match["name"] if match else run.name
+        name = prefect_task_name(run.name)
         if name not in known:  # a custom task_run_name: trace the run back through its task_key
             name = task_names.get(run.task_key, name)
         by_task.setdefault(name, []).append(run)
