@@ -144,3 +144,31 @@ def test_an_expected_message_count_is_checked_on_each_side() -> None:
     assert sorted(d.where for d in silent.differences) == ["messages.alerts", "messages.alerts"]
     sent = {"alerts": [{"text": "failed"}]}
     assert compare(Parity(), expected, side("airflow", messages=sent), side("prefect", messages=sent)).parity
+
+
+def test_overlap_is_measured_from_start_and_end_times_and_bounded() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cookbook.compare import max_overlap
+    from cookbook.recipe import Overlap
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def ran(start: float, end: float) -> TaskOutcome:
+        at = lambda s: t0 + timedelta(seconds=s)  # noqa: E731
+        return TaskOutcome(
+            outcome=Outcome.SUCCESS, engine_state="x", attempts=1, started_at=at(start), ended_at=at(end)
+        )
+
+    # q[0..2] overlap around t=1.5; q[3] starts exactly when q[0] ends (an end counts before a start); other ignored.
+    tasks = {"q[0]": ran(0, 2), "q[1]": ran(1, 3), "q[2]": ran(1.5, 2.5), "q[3]": ran(2, 4), "other": ran(0, 4)}
+    busy = side("airflow", tasks=tasks)
+    assert max_overlap(busy, "q") == 3
+    assert max_overlap(busy, "other") == 1
+    strict = Expectation(max_overlap=Overlap(tasks="q", at_most=2))
+    verdict = compare(Parity(compare=["run_state"]), strict, busy, side("prefect", tasks=tasks))
+    assert [d.note for d in verdict.differences] == [
+        "airflow: 3 of q ran at once, expected 1..2",
+        "prefect: 3 of q ran at once, expected 1..2",
+    ]
+    assert verdict.measures == {"max overlap of q": {"airflow": 3, "prefect": 3}}

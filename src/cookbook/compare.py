@@ -49,8 +49,8 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
         measures[label] = {engine: max_overlap(report, bound.tasks) for engine, report in sides.items()}
         for engine, measured in measures[label].items():
             if not bound.at_least <= measured <= bound.at_most:
-                note = f"{engine}: {measured} of {bound.tasks} ran at once, expected {bound.at_least}..{bound.at_most}"
-                diffs.append(Difference(aspect="expectation", where=label, note=note, **{engine: measured}))
+                note = f"{measured} of {bound.tasks} ran at once, expected {bound.at_least}..{bound.at_most}"
+                diffs.append(_unmet(engine, label, measured, note))
     aspects = set(parity.compare)
     if "run_state" in aspects and airflow.run_state != prefect.run_state:
         diffs.append(Difference(aspect="run_state", where="run", airflow=airflow.run_state, prefect=prefect.run_state))
@@ -104,49 +104,25 @@ def _check_expectation(expect: Expectation, sides: dict[str, SideReport]) -> lis
     diffs = []
     for engine, report in sides.items():
         if expect.run_state is not None and report.run_state != expect.run_state:
-            diffs.append(
-                Difference(
-                    aspect="expectation",
-                    where="run",
-                    note=f"{engine}: expected the run to end {expect.run_state}, it ended {report.run_state}",
-                    **{engine: report.run_state},
-                )
-            )
+            note = f"expected the run to end {expect.run_state}, it ended {report.run_state}"
+            diffs.append(_unmet(engine, "run", report.run_state, note))
         for task, wanted in expect.tasks.items():
-            got = outcome_of(report, task)
-            if got != wanted:
-                diffs.append(
-                    Difference(
-                        aspect="expectation",
-                        where=f"tasks.{task}",
-                        note=f"{engine}: expected {task} {wanted}, it was {got}",
-                        **{engine: got},
-                    )
-                )
+            if (got := outcome_of(report, task)) != wanted:
+                diffs.append(_unmet(engine, f"tasks.{task}", got, f"expected {task} {wanted}, it was {got}"))
         for hook, count in expect.messages.items():
-            got_count = len(report.messages.get(hook, []))
-            if got_count != count:
-                diffs.append(
-                    Difference(
-                        aspect="expectation",
-                        where=f"messages.{hook}",
-                        note=f"{engine}: expected {count} message(s) on {hook}, it sent {got_count}",
-                        **{engine: got_count},
-                    )
-                )
+            if (sent := len(report.messages.get(hook, []))) != count:
+                note = f"expected {count} message(s) on {hook}, it sent {sent}"
+                diffs.append(_unmet(engine, f"messages.{hook}", sent, note))
         for task, attempts in expect.attempts.items():
             found = report.tasks.get(task)
-            got_attempts = found.attempts if found else 0
-            if got_attempts != attempts:
-                diffs.append(
-                    Difference(
-                        aspect="expectation",
-                        where=f"attempts.{task}",
-                        note=f"{engine}: expected {task} to take {attempts} attempt(s), it took {got_attempts}",
-                        **{engine: got_attempts},
-                    )
-                )
+            if (took := found.attempts if found else 0) != attempts:
+                note = f"expected {task} to take {attempts} attempt(s), it took {took}"
+                diffs.append(_unmet(engine, f"attempts.{task}", took, note))
     return diffs
+
+
+def _unmet(engine: str, where: str, got: Any, note: str) -> Difference:
+    return Difference(aspect="expectation", where=where, note=f"{engine}: {note}", **{engine: got})
 
 
 def _compare_tasks(
