@@ -58,6 +58,23 @@ class CaseRun(BaseModel):
     prefect: SideReport
     verdict: Verdict
 
+    @classmethod
+    def judge(
+        cls, recipe: Recipe, case: Case, reports: dict[Engine, SideReport], also: list[Difference] | None = None
+    ) -> CaseRun:
+        """The two sides' reports and the verdict on them; `also`: differences found outside the reports."""
+        verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
+        if also:
+            verdict = Verdict(parity=False, differences=[*verdict.differences, *also], measures=verdict.measures)
+        return cls(
+            recipe=recipe.name,
+            case=case.name,
+            description=case.description,
+            airflow=reports["airflow"],
+            prefect=reports["prefect"],
+            verdict=verdict,
+        )
+
 
 class Worker:
     """One engine worker process and its line protocol."""
@@ -307,18 +324,7 @@ class Harness:
                 settle([r for by_name in webhooks.values() for r in by_name.values()])
                 for engine, by_name in webhooks.items():
                     reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
-        verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
-        leaks = self._leaks(case_secrets, reports, offsets)
-        if leaks:
-            verdict = Verdict(parity=False, differences=[*verdict.differences, *leaks])
-        return CaseRun(
-            recipe=recipe.name,
-            case=case.name,
-            description=case.description,
-            airflow=reports["airflow"],
-            prefect=reports["prefect"],
-            verdict=verdict,
-        )
+        return CaseRun.judge(recipe, case, reports, also=self._leaks(case_secrets, reports, offsets))
 
     def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:
         workdir = self.scratch / "work" / recipe.name / case.name / engine
@@ -332,7 +338,7 @@ class Harness:
             dag_id=recipe.dag_id,
             flow_name=recipe.flow_name,
             result_task=recipe.meta.result_task,
-            params=expand({**case.params, **case.params_for.get(engine, {})}, variables),
+            params=expand(case.params_of(engine), variables),
             logical_date=case.logical_date,
             airflow_mode=recipe.meta.airflow_mode,
             pools=case.pools if engine == "airflow" else {},

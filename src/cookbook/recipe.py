@@ -133,6 +133,10 @@ class Case(Strict):
     prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
     expect: Expectation = Field(default_factory=Expectation)
 
+    def params_of(self, engine: Engine) -> dict[str, Any]:
+        """This case's parameters for one engine: the shared ones and that engine's own."""
+        return {**self.params, **self.params_for.get(engine, {})}
+
 
 class RecipeMeta(Strict):
     title: str

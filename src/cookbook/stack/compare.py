@@ -20,7 +20,6 @@ from rich.console import Console
 
 from cookbook.airflow_rest import AirflowRest
 from cookbook.cli import select
-from cookbook.compare import compare
 from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
 from cookbook.outcomes import prefect_outcome, prefect_task_name
@@ -198,18 +197,10 @@ def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
         futures = {}
         for engine, side in (("airflow", airflow_side), ("prefect", prefect_side)):
             workdir = cfg.run_dir / "work" / recipe.name / f"{case.name}-{stamp}" / engine
-            params = expand({**case.params, **case.params_for.get(engine, {})}, {"workdir": str(workdir)})
+            params = expand(case.params_of(engine), {"workdir": str(workdir)})
             futures[engine] = pool.submit(_guarded, side, engine, cfg, recipe, case, params, workdir)
         reports = {engine: future.result() for engine, future in futures.items()}
-    verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
-    return CaseRun(
-        recipe=recipe.name,
-        case=case.name,
-        description=case.description,
-        airflow=reports["airflow"],
-        prefect=reports["prefect"],
-        verdict=verdict,
-    )
+    return CaseRun.judge(recipe, case, reports)
 
 
 def run_compare(cfg: StackConfig, args: argparse.Namespace, console: Console) -> int:
