@@ -7,11 +7,13 @@ touched. Marked `stack` (slow: about a minute to come up).
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -19,11 +21,11 @@ import pytest
 
 from cookbook.recipe import PROJECT_ROOT, load_recipe
 from cookbook.stack import processes
-from cookbook.stack.compare import compare_case
+from cookbook.stack.compare import PrefectApi, compare_case
 from cookbook.stack.config import HOST, StackConfig
 from cookbook.stack.deploy import deploy
 from cookbook.stack.sockets import listeners
-from cookbook.stack.stack import PREFECT_BIN, down, running, status, up
+from cookbook.stack.stack import PREFECT_BIN, down, prefect_env, running, start_worker, status, up
 
 pytestmark = pytest.mark.stack
 
@@ -83,8 +85,6 @@ def test_deployment_run_on_the_worker_matches_airflow_under_its_scheduler(stack:
 
 
 def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> None:
-    from cookbook.stack.stack import prefect_env
-
     answer = subprocess.run(
         [str(PREFECT_BIN / "prefect"), "deployment", "run", "xcom/xcom", "--watch", "--watch-interval", "1"],
         env=prefect_env(stack),
@@ -95,6 +95,96 @@ def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> 
     )
     assert answer.returncode == 0, answer.stdout[-2000:] + answer.stderr[-2000:]
     assert "Completed" in answer.stdout
+
+
+SLOW_FLOW = "tests/stack_flows/slow.py:slow"  # test-only: prefect.yaml stays one deployment per recipe
+CRASHED_WITHIN = 120.0  # the zombie automation allows 45 s without a heartbeat, plus its evaluation
+
+
+def _deploy_slow_flow(stack: StackConfig, api: PrefectApi) -> str:
+    # Prefect's own `prefect deploy`, through the project's wrapper (see cookbook.stack.prefect_cli); the pull step
+    # is prefect.yaml's (the checkout), which the command reads but does not change.
+    wrapper = [str(PREFECT_BIN / "python"), "-m", "cookbook.stack.prefect_cli", "--no-prompt"]
+    answer = subprocess.run(
+        [*wrapper, "deploy", SLOW_FLOW, "--name", "slow", "--pool", "default"],
+        env=prefect_env(stack),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert answer.returncode == 0, answer.stdout[-2000:] + answer.stderr[-2000:]
+    return api.client.get("/deployments/name/slow/slow").raise_for_status().json()["id"]
+
+
+def _wait_until(what: str, timeout: float, check: Callable[[], object]) -> float:
+    """Seconds until `check()` is true; fails the test after `timeout`."""
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        if check():
+            return time.monotonic() - began
+        time.sleep(0.5)
+    pytest.fail(f"{what} within {timeout:.0f} s")
+
+
+def _pid_gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def test_a_killed_worker_crashes_its_run_and_a_new_worker_takes_the_next(stack: StackConfig) -> None:
+    api = PrefectApi(stack)
+    deployment_id = _deploy_slow_flow(stack, api)
+    created = api.client.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": {"seconds": 600}})
+    flow_run_id = created.raise_for_status().json()["id"]
+
+    def state() -> str:
+        return api.client.get(f"/flow_runs/{flow_run_id}").raise_for_status().json()["state_type"]
+
+    def heartbeats() -> int:
+        body = {
+            "filter": {
+                "event": {"name": ["prefect.flow-run.heartbeat"]},
+                "resource": {"id": [f"prefect.flow-run.{flow_run_id}"]},
+            },
+            "limit": 10,
+        }
+        return len(api.client.post("/events/filter", json=body).raise_for_status().json()["events"])
+
+    _wait_until("the slow run was not Running", 120, lambda: state() == "RUNNING")
+    # The zombie automation starts counting from a heartbeat: the run must have sent one before it dies.
+    _wait_until("the slow run sent no heartbeat", 60, heartbeats)
+
+    # The worker dies with its machine: SIGKILL its group and everything it started (each flow run has a session
+    # of its own, so the group alone would leave the run going).
+    worker = next(p for p in processes.recorded(stack.pid_dir) if p.name == "prefect-worker")
+    tree = processes.descendants(worker.pid)
+    assert tree, "the worker had not started the flow run's process"
+    killed = time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(worker.pid, signal.SIGKILL)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _wait_until("the worker or its flow run survived SIGKILL", 10, lambda: all(map(_pid_gone, [worker.pid, *tree])))
+    assert state() == "RUNNING"  # the server has not been told: only the missed heartbeats can say so
+
+    _wait_until("the killed run was not Crashed", CRASHED_WITHIN, lambda: state() != "RUNNING")
+    crashed = time.monotonic() - killed
+    flow_run = api.client.get(f"/flow_runs/{flow_run_id}").raise_for_status().json()
+    assert flow_run["state_type"] == "CRASHED", flow_run["state"]
+    print(f"\nkilled run Crashed {crashed:.1f} s after the kill: {flow_run['state']['message']}")
+
+    # A new worker, started as `stack up` does (its pid file replaces the dead one's, so `stack down` stops it).
+    began = time.monotonic()
+    new_worker = start_worker(stack)
+    assert any(p.name == "prefect-worker" and p.pid == new_worker.pid for p in running(stack))
+    next_run = api.run_deployment("xcom", "xcom", {}, timeout=120)
+    assert next_run["state_type"] == "COMPLETED", next_run["state"]
+    print(f"the next run Completed on a new worker {time.monotonic() - began:.1f} s after it started")
 
 
 def test_airflow_api_rejects_calls_without_a_token(stack: StackConfig) -> None:

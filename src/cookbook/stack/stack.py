@@ -217,17 +217,23 @@ def _start_all(cfg: StackConfig, progress: Progress) -> None:
         started[name] = start(cfg.pid_dir, name, argv, aenv, logs / f"{name}.log", PROJECT_ROOT)
     _wait(started, f"{cfg.prefect_api_url}/health", cfg, "the Prefect server")
     progress(f"starting a process worker on work pool {WORK_POOL!r}")
-    started["prefect-worker"] = start(
-        cfg.pid_dir,
-        "prefect-worker",
-        [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process", "--name", "cookbook-stack"],
-        penv,
-        logs / "prefect-worker.log",
-        PROJECT_ROOT,
-    )
+    started["prefect-worker"] = start_worker(cfg)
     ensure_zombie_automation(cfg)
     _wait(started, f"{cfg.airflow_url}/api/v2/monitor/health", cfg, "Airflow's api-server")
     _wait_for_pool(started, cfg)
+
+
+def start_worker(cfg: StackConfig) -> subprocess.Popen[bytes]:
+    """The stack's process worker on work pool `default`, recorded in its pid file (so `stack down` stops it)."""
+    prefect = str(PREFECT_BIN / "prefect")
+    return processes.start(
+        cfg.pid_dir,
+        "prefect-worker",
+        [prefect, "worker", "start", "--pool", WORK_POOL, "--type", "process", "--name", "cookbook-stack"],
+        prefect_env(cfg),
+        cfg.log_dir / "prefect-worker.log",
+        PROJECT_ROOT,
+    )
 
 
 def _wait(started: dict[str, subprocess.Popen[bytes]], url: str, cfg: StackConfig, what: str) -> None:
