@@ -9,7 +9,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,23 +23,28 @@ class PlaceholderError(ValueError):
     pass
 
 
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """`change` applied to every string of a JSON-like value (dict keys left as they are)."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, list):
+        return [map_strings(v, change) for v in value]
+    if isinstance(value, dict):
+        return {k: map_strings(v, change) for k, v in value.items()}
+    return value
+
+
 def expand(value: Any, variables: dict[str, str]) -> Any:
     """Fill `${name}` placeholders in every string of a JSON-like value."""
-    if isinstance(value, str):
 
-        def lookup(match: re.Match[str]) -> str:
-            key = match.group(1)
-            if key not in variables:
-                known = ", ".join(sorted(k for k in variables if not k.startswith("secret.")))
-                raise PlaceholderError(f"unknown placeholder ${{{key}}} (known: {known}, secret.<name>)")
-            return variables[key]
+    def lookup(match: re.Match[str]) -> str:
+        key = match.group(1)
+        if key not in variables:
+            known = ", ".join(sorted(k for k in variables if not k.startswith("secret.")))
+            raise PlaceholderError(f"unknown placeholder ${{{key}}} (known: {known}, secret.<name>)")
+        return variables[key]
 
-        return _PLACEHOLDER.sub(lookup, value)
-    if isinstance(value, list):
-        return [expand(v, variables) for v in value]
-    if isinstance(value, dict):
-        return {k: expand(v, variables) for k, v in value.items()}
-    return value
+    return map_strings(value, lambda text: _PLACEHOLDER.sub(lookup, text))
 
 
 def make_secrets(names: list[str]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from pydantic_core import to_jsonable_python
 
+from cookbook.fixtures import map_strings
 from cookbook.protocol import Done, Fatal, Job, Message, Progress, Ready
 from cookbook.recipe import DelayedFile
 from cookbook.report import Engine, FileRecord, SideError, SideReport
@@ -160,17 +161,7 @@ def snapshot_files(workdir: Path) -> dict[str, FileRecord]:
 def to_json(value: Any, workdir: str) -> Any:
     """A run's result as plain JSON, with this side's working directory replaced by a token."""
     plain = to_jsonable_python(value, fallback=repr)
-    return _replace_workdir(plain, workdir)
-
-
-def _replace_workdir(value: Any, workdir: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(workdir, WORKDIR_TOKEN)
-    if isinstance(value, list):
-        return [_replace_workdir(v, workdir) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_workdir(v, workdir) for k, v in value.items()}
-    return value
+    return map_strings(plain, lambda text: text.replace(workdir, WORKDIR_TOKEN))
 
 
 def indexed_name(name: str, index: int | None) -> str:
