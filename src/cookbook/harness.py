@@ -351,6 +351,11 @@ class Harness:
             prefect_blocks=[b.model_copy(update={"fields": expand(b.fields, variables)}) for b in case.prefect_blocks]
             if engine == "prefect"
             else [],
+            prefect_mode=recipe.meta.prefect_mode,
+            await_files=case.await_files,
+            settle_seconds=case.settle_seconds,
+            schedule_preview=case.schedule_preview,
+            timeout_seconds=recipe.meta.timeout_seconds,
         )
 
     def _leaks(

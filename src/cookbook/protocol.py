@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from cookbook.recipe import DelayedFile, PrefectBlock
+from cookbook.recipe import DelayedFile, PrefectBlock, SchedulePreview
 from cookbook.report import SideReport
 
 
@@ -36,6 +36,11 @@ class Job(BaseModel):
     workdir: str
     delayed_files: list[DelayedFile] = Field(default_factory=list)
     prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
+    prefect_mode: Literal["call", "deployment"] = "call"
+    await_files: list[str] = Field(default_factory=list)
+    settle_seconds: float = 0.0
+    schedule_preview: SchedulePreview | None = None
+    timeout_seconds: float = Field(90, description="The harness kills the side after this; waits stay below it.")
 
 
 class Ready(BaseModel):

@@ -88,6 +88,15 @@ class Overlap(Strict):
     at_least: int = Field(1, ge=1)
 
 
+class SchedulePreview(Strict):
+    """Instead of running anything: the next run times each engine computes from the recipe's schedule."""
+
+    dag_id: str = Field(description="The DAG whose timetable (with its start_date, end_date) is previewed.")
+    deployment: str = Field(description="`flow-name/deployment-name` among the flow module's `deployments()`.")
+    after: datetime = Field(description="Preview the runs due at or after this moment (timezone-aware).")
+    count: int = Field(5, ge=1, le=100)
+
+
 class Expectation(Strict):
     run_state: RunState | None = None
     max_overlap: Overlap | None = None
@@ -131,6 +140,15 @@ class Case(Strict):
         description="Receivers on 127.0.0.1, one per side: `${webhook.<name>.url}` (its path holds a secret token).",
     )
     prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
+    await_files: list[str] = Field(
+        default_factory=list,
+        description="Files (relative to workdir) written by runs the case's run causes (a triggered consumer, a "
+        "child): after the run ends, each side waits for them before the files are compared.",
+    )
+    settle_seconds: float = Field(
+        0.0, ge=0, description="Then waits this long more, so a duplicate downstream run would show in the files."
+    )
+    schedule_preview: SchedulePreview | None = None
     expect: Expectation = Field(default_factory=Expectation)
 
     def params_of(self, engine: Engine) -> dict[str, Any]:
@@ -150,6 +168,11 @@ class RecipeMeta(Strict):
         "dag_test",
         description="scheduler: run under Airflow's scheduler and a LocalExecutor (pools, parallelism), "
         "not dag.test(), which runs one task at a time.",
+    )
+    prefect_mode: Literal["call", "deployment"] = Field(
+        "call",
+        description="deployment: serve the flow module's `deployments()` with a Runner (what `serve()` does: each "
+        "run in its own process) and start the case's run with `run_deployment`, not as a function call.",
     )
     concepts: list[Concept] = Field(default_factory=list)
     upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")

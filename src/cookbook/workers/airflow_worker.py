@@ -23,9 +23,11 @@ from typing import Any
 from cookbook.outcomes import airflow_outcome
 from cookbook.protocol import Job
 from cookbook.report import RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers import airflow_schedules
 from cookbook.workers.airflow_scheduler import SchedulerStack, StackUnavailable
 from cookbook.workers.common import (
     Channel,
+    collect_files,
     indexed_name,
     job_context,
     one_line,
@@ -134,8 +136,10 @@ class AirflowSide:
 
         assert self.listener is not None
         report = SideReport(engine="airflow", engine_version=self.version, recipe=job.recipe, case=job.case)
-        if job.airflow_mode == "scheduler":
+        if job.airflow_mode == "scheduler" and job.schedule_preview is None:
             return self._run_scheduled(job, report)
+        if job.schedule_preview is not None:
+            job = job.model_copy(update={"dag_id": job.schedule_preview.dag_id})
         bag = DagBag(dag_folder=job.source_file, safe_mode=False)
         if bag.import_errors:
             message = " | ".join(_last_line(tb) for tb in bag.import_errors.values())
@@ -147,6 +151,10 @@ class AirflowSide:
             report.error = SideError(kind="import_error", message=f"no DAG with dag_id {job.dag_id!r} (found: {found})")
             return report
 
+        if job.schedule_preview is not None:
+            report.result = airflow_schedules.preview(dag, job.schedule_preview)
+            report.run_state = RunState.SUCCESS
+            return report
         self.listener.reset()
         _set_variables(job.variables)
         began = time.perf_counter()
@@ -165,7 +173,7 @@ class AirflowSide:
         report.duration_seconds = time.perf_counter() - began
         report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
         self._collect(dag_run, job, report)
-        report.files = snapshot_files(Path(job.workdir))
+        collect_files(job, report)
         return report
 
     def prestart_scheduler(self) -> None:
@@ -204,7 +212,7 @@ class AirflowSide:
             state = stack.rest.wait(job.dag_id, run_id)
         report.duration_seconds = time.perf_counter() - began
         stack.rest.fill_report(report, job.dag_id, run_id, state, job.result_task, job.workdir)
-        report.files = snapshot_files(Path(job.workdir))
+        collect_files(job, report)
         return report
 
     def _collect(self, dag_run: Any, job: Job, report: SideReport) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -138,6 +139,30 @@ def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event)
     return thread
 
 
+def await_files(job: Job) -> list[str]:
+    """Wait for the files that runs caused by this one write (a triggered consumer, say), then settle.
+
+    Returns the files still missing when the wait gave up, a little before the harness would kill the side.
+    """
+    workdir = Path(job.workdir)
+    deadline = time.monotonic() + max(1.0, job.timeout_seconds * 0.8 - job.settle_seconds)
+    missing = [p for p in job.await_files if not (workdir / p).exists()]
+    while missing and time.monotonic() < deadline:
+        time.sleep(0.2)
+        missing = [p for p in missing if not (workdir / p).exists()]
+    if job.await_files or job.settle_seconds:
+        time.sleep(job.settle_seconds)
+    return missing
+
+
+def collect_files(job: Job, report: SideReport) -> None:
+    """The files the run (and the runs it caused) wrote; a file that never appeared is an error of this side."""
+    missing = await_files(job)
+    if missing and report.error is None:
+        report.error = SideError(kind="run_error", message=f"awaited files never appeared: {', '.join(missing)}")
+    report.files = snapshot_files(Path(job.workdir))
+
+
 def snapshot_files(workdir: Path) -> dict[str, FileRecord]:
     files: dict[str, FileRecord] = {}
     if not workdir.is_dir():
@@ -167,3 +192,8 @@ def to_json(value: Any, workdir: str) -> Any:
 def indexed_name(name: str, index: int | None) -> str:
     """The report's key for a task: `name`, or `name[i]` for the i-th of a mapped or repeated task."""
     return name if index is None else f"{name}[{index}]"
+
+
+def utc(moment: datetime) -> str:
+    """A moment as ISO 8601 in UTC: how both engines' run times are compared."""
+    return moment.astimezone(UTC).isoformat()

@@ -26,8 +26,10 @@ from uuid import UUID
 from cookbook.outcomes import prefect_outcome, prefect_task_name
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.workers import prefect_schedules
 from cookbook.workers.common import (
     Channel,
+    collect_files,
     indexed_name,
     job_context,
     one_line,
@@ -35,6 +37,7 @@ from cookbook.workers.common import (
     snapshot_files,
     to_json,
 )
+from cookbook.workers.prefect_served import run_through_deployment, serving
 
 # How long to wait for the server to have recorded every task run's final state. Task run states reach the
 # server as events, processed asynchronously, so they can lag the flow's own return by a moment.
@@ -82,6 +85,9 @@ class PrefectSide:
         self._settings.enter_context(
             temporary_settings(updates={"api.url": api_url, "flows.heartbeat_frequency": None})
         )
+        # Flow runs served from deployments run in their own processes (and the runner in its own thread):
+        # they find the server through the environment.
+        os.environ["PREFECT_API_URL"] = api_url
         return self.version, f"PREFECT_API_URL={api_url}"
 
     def _start_server(self, channel: Channel) -> str:
@@ -121,28 +127,58 @@ class PrefectSide:
             getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
         _set_variables(job.variables)
         _set_concurrency_limits(job.concurrency_limits, job.tag_limits)
+        if job.schedule_preview is not None:
+            return _schedule_preview(module, job, report)
 
-        began = time.perf_counter()
-        with job_context(job):
+        with contextlib.ExitStack() as stack:
+            served = None
+            if job.prefect_mode == "deployment":
+                try:
+                    served = stack.enter_context(serving(module, self.home, f"cookbook-{job.recipe}-{os.getpid()}"))
+                except Exception as exc:
+                    report.error = SideError(kind="import_error", message=f"cannot serve: {one_line(exc)}")
+                    return report
+            # Runs started by the runner (this one, and those it causes) inherit the job's cwd and environment.
+            stack.enter_context(job_context(job))
+            began = time.perf_counter()
             try:
-                state = flow(**job.params, return_state=True)
+                if served is not None:
+                    state = run_through_deployment(served, job)
+                else:
+                    state = flow(**job.params, return_state=True)
             except Exception as exc:  # rejected before a flow run existed (for example, bad parameters)
                 report.duration_seconds = time.perf_counter() - began
                 report.run_state = RunState.FAILED
                 report.error = SideError(kind="run_error", message=f"rejected before any task ran: {one_line(exc)}")
                 report.files = snapshot_files(Path(job.workdir))
                 return report
-        report.duration_seconds = time.perf_counter() - began
+            report.duration_seconds = time.perf_counter() - began
+            self._fill(state, module, job, report)
+            collect_files(job, report)
+        return report
+
+    def _fill(self, state: Any, module: ModuleType, job: Job, report: SideReport) -> None:
         report.run_state = RunState.SUCCESS if state.is_completed() else RunState.FAILED
         if state.is_completed():
             report.result = to_json(state.result(), job.workdir)
-        else:
+        elif state.is_final():
             report.error = SideError(kind="run_error", message=_state_message(state))
+        else:
+            report.error = SideError(kind="run_error", message=f"the flow run did not end: {state.name}")
         flow_run_id = state.state_details.flow_run_id
         if flow_run_id is not None:
             report.tasks = _task_outcomes(flow_run_id, _task_names(module))
-        report.files = snapshot_files(Path(job.workdir))
+
+
+def _schedule_preview(module: ModuleType, job: Job, report: SideReport) -> SideReport:
+    assert job.schedule_preview is not None
+    try:
+        report.result = prefect_schedules.preview(module, job.schedule_preview)
+    except LookupError as exc:
+        report.error = SideError(kind="import_error", message=str(exc))
         return report
+    report.run_state = RunState.SUCCESS
+    return report
 
 
 def _set_variables(variables: dict[str, Any]) -> None:

@@ -1,0 +1,119 @@
+"""Runs through deployments, the way production runs them: what `prefect.serve(*deployments)` does.
+
+A Runner registers the flow module's `deployments()` on the server and polls for their runs; each run executes in
+its own process (`python -m prefect.engine`), so parameters cross a process boundary as JSON and results come back
+only if persisted. The runner lives in a background thread of the worker for one job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cookbook.protocol import Job
+
+POLL_SECONDS = 0.5
+
+
+class ServedDeployments:
+    def __init__(self, deployments: list[Any], name: str) -> None:
+        self.deployments = deployments
+        self.name = name
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._runner: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # The runner's thread sees this thread's Prefect settings (the API URL among them).
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(
+            target=lambda: context.run(asyncio.run, self._serve()), name="served", daemon=True
+        )
+
+    async def _serve(self) -> None:
+        from prefect.runner import Runner
+
+        self._loop = asyncio.get_running_loop()
+        runner = Runner(name=self.name, query_seconds=POLL_SECONDS, pause_on_shutdown=False)
+        try:
+            for deployment in self.deployments:
+                await runner.aadd_deployment(deployment)
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._runner = runner
+        self._ready.set()
+        await runner.start()
+
+    def __enter__(self) -> ServedDeployments:
+        self._thread.start()
+        if not self._ready.wait(60):
+            raise TimeoutError("the runner did not register the deployments within 60 s")
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None and self._loop is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._runner.astop(), self._loop).result(timeout=30)
+        self._thread.join(timeout=30)
+
+
+@contextlib.contextmanager
+def persisted_results(home: Path) -> Iterator[None]:
+    """A run in another process hands its result back only through result storage."""
+    updates = {
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
+    }
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def serving(module: ModuleType, home: Path, name: str) -> Iterator[ServedDeployments]:
+    """The module's deployments served for as long as the block lasts (runs a case causes included)."""
+    factory = getattr(module, "deployments", None)
+    if factory is None:
+        raise LookupError("prefect_mode: deployment needs a deployments() function in the flow module")
+    deployments = factory()
+    for deployment in deployments:
+        # `to_deployment()` records the entrypoint relative to the cwd; runs start in the job's working directory.
+        file, _, function = (deployment.entrypoint or "").rpartition(":")
+        if file and not Path(file).is_absolute():
+            deployment.entrypoint = f"{Path(file).resolve()}:{function}"
+    with persisted_results(home), ServedDeployments(deployments, name) as served:
+        yield served
+
+
+def run_through_deployment(served: ServedDeployments, job: Job) -> Any:
+    """Start the job's flow through its deployment, wait for the run to end, and return its final state."""
+    from prefect.deployments import run_deployment
+
+    mine = [d for d in served.deployments if d.flow_name == job.flow_name]
+    if not mine:
+        raise LookupError(f"deployments() has none for the flow {job.flow_name!r}")
+    flow_run = run_deployment(
+        f"{mine[0].flow_name}/{mine[0].name}",
+        parameters=job.params,
+        scheduled_time=job.logical_date,
+        timeout=job.timeout_seconds * 0.8,
+        poll_interval=0.5,
+    )
+    return flow_run.state
