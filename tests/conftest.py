@@ -67,10 +67,20 @@ class Runs:
         return self._done[key]
 
 
+def _selected_recipes(session: pytest.Session) -> set[str]:
+    """The recipes the session's selected tests ask about (after -k / -m), so nothing else is started."""
+    return {
+        item.callspec.params["recipe"]
+        for item in session.items
+        if hasattr(item, "callspec") and "recipe" in item.callspec.params
+    }
+
+
 @pytest.fixture(scope="session")
-def runs() -> Iterator[Runs]:
+def runs(request: pytest.FixtureRequest) -> Iterator[Runs]:
     recipes = discover(PROJECT_ROOT)
-    scheduled = {name: r for name, r in recipes.items() if r.meta.airflow_mode == "scheduler"}
+    selected = _selected_recipes(request.session)
+    scheduled = {name: r for name, r in recipes.items() if r.meta.airflow_mode == "scheduler" and name in selected}
     background = Background(scheduled) if scheduled else None
     with Harness(root=PROJECT_ROOT) as harness:
         yield Runs(harness, recipes, background)
