@@ -18,22 +18,33 @@ from cookbook.workers.common import indexed_name, to_json
 POLL_SECONDS = 0.5
 
 
+class RunRefused(httpx.HTTPStatusError):
+    """The API refused to create the run (a conf the DAG's params reject, say): no run exists."""
+
+
 class AirflowRest:
     def __init__(self, base_url: str, username: str, password: str, token_timeout: float = 60) -> None:
         self.base_url = base_url
         self.known_pools: dict[str, int] = {}
         token = self._token(username, password, token_timeout)
+        # The api-server's first requests after start-up build its routers; on a loaded machine that took over 30 s.
         self.client = httpx.Client(
-            base_url=f"{base_url}/api/v2", headers={"Authorization": f"Bearer {token}"}, timeout=30
+            base_url=f"{base_url}/api/v2", headers={"Authorization": f"Bearer {token}"}, timeout=120
         )
 
     def _token(self, username: str, password: str, timeout: float) -> str:
-        """A JWT for the user. Right after start-up the health endpoint can answer before auth does (a 5xx)."""
+        """A JWT for the user. Right after start-up the health endpoint can answer before auth does (a 5xx), and
+        on a loaded machine the first answers can take longer than a request's timeout."""
         deadline = time.monotonic() + timeout
         while True:
-            answer = httpx.post(
-                f"{self.base_url}/auth/token", json={"username": username, "password": password}, timeout=10
-            )
+            try:
+                answer = httpx.post(
+                    f"{self.base_url}/auth/token", json={"username": username, "password": password}, timeout=10
+                )
+            except httpx.TimeoutException:
+                if time.monotonic() > deadline:
+                    raise
+                continue
             if answer.status_code < 500 or time.monotonic() > deadline:
                 return answer.raise_for_status().json()["access_token"]
             time.sleep(POLL_SECONDS)
@@ -60,7 +71,56 @@ class AirflowRest:
                 raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
             time.sleep(POLL_SECONDS)
         answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
+        if answer.status_code == 400:
+            detail = " ".join(str(answer.json().get("detail", answer.text)).split())
+            raise RunRefused(f"the API refused the run: {detail}", request=answer.request, response=answer)
         return answer.raise_for_status().json()["dag_run_id"]
+
+    def backfill(
+        self,
+        dag_id: str,
+        from_date: str,
+        to_date: str,
+        conf: dict[str, Any],
+        *,
+        max_active_runs: int,
+        reprocess_behavior: str,
+        timeout: float,
+    ) -> list[dict[str, Any]]:
+        """Create a backfill (its dag runs are created with it, queued) and return those runs, oldest first.
+
+        Airflow allows one unfinished backfill per DAG, and its scheduler marks a backfill finished only every
+        30 s; a previous case's backfill can still count as running, so a 409 is retried until `timeout`.
+        """
+        deadline = time.monotonic() + timeout
+        while self.client.get(f"/dags/{dag_id}").status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
+            time.sleep(POLL_SECONDS)
+        body = {
+            "dag_id": dag_id,
+            "from_date": from_date,
+            "to_date": to_date,
+            "dag_run_conf": conf,
+            "max_active_runs": max_active_runs,
+            "reprocess_behavior": reprocess_behavior,
+        }
+        while (answer := self.client.post("/backfills", json=body)).status_code == 409:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        if answer.is_error:
+            raise RuntimeError(f"backfill refused ({answer.status_code}): {answer.text[:300]}")
+        query = {
+            "run_type": "backfill",
+            "logical_date_gte": from_date,
+            "logical_date_lte": to_date,
+            "order_by": "logical_date",
+            "limit": 1000,
+        }
+        runs = self.client.get(f"/dags/{dag_id}/dagRuns", params=query).raise_for_status().json()["dag_runs"]
+        # Runs of earlier backfills in the range keep their own conf unless this backfill reprocessed them.
+        return [run for run in runs if run["conf"] == conf]
 
     def wait(self, dag_id: str, run_id: str, timeout: float | None = None) -> str:
         """The run's final state, or its state when `timeout` runs out."""
@@ -87,13 +147,26 @@ class AirflowRest:
         return values
 
     def fill_report(
-        self, report: SideReport, dag_id: str, run_id: str, state: str, result_task: str | None, workdir: str
+        self,
+        report: SideReport,
+        dag_id: str,
+        run_id: str,
+        state: str,
+        result_task: str | None,
+        workdir: str,
+        run_index: int | None = None,
     ) -> None:
-        """The run's state, every task instance's outcome and the result task's return value, into `report`."""
+        """The run's state, every task instance's outcome and the result task's return value, into `report`.
+
+        `run_index`: one of several runs (a backfill's) reported together; its tasks are keyed `task_id[run_index]`.
+        """
         report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
         for ti in self.task_instances(dag_id, run_id):
             index = ti["map_index"] if ti["map_index"] >= 0 else None
-            report.tasks[indexed_name(ti["task_id"], index)] = TaskOutcome(
+            name = indexed_name(ti["task_id"], index)
+            if run_index is not None:
+                name = f"{name}[{run_index}]" if index is not None else indexed_name(ti["task_id"], run_index)
+            report.tasks[name] = TaskOutcome(
                 # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
                 outcome=airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
                 engine_state=str(ti["state"]),

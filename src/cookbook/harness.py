@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from cookbook.compare import Difference, Verdict, compare
 from cookbook.fixtures import expand, make_secrets, running_apis, running_webhooks, settle
-from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
+from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready, Reply
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
 
@@ -354,7 +354,13 @@ class Harness:
             prefect_mode=recipe.meta.prefect_mode,
             await_files=case.await_files,
             settle_seconds=case.settle_seconds,
+            airflow_backfill=case.airflow_backfill if engine == "airflow" else None,
             schedule_preview=case.schedule_preview,
+            replies=[
+                Reply(after_seconds=r.after_seconds, input=expand(getattr(r, engine), variables))
+                for r in case.respond
+                if getattr(r, engine) is not None
+            ],
             timeout_seconds=recipe.meta.timeout_seconds,
         )
 
@@ -400,7 +406,23 @@ def _read_from(path: Path, offset: int) -> str:
 def _prune_runs() -> None:
     runs = sorted((p for p in RUNS_DIR.iterdir() if p.is_dir()), key=lambda p: p.name)
     for old in runs[:-KEEP_RUNS]:
+        if not _owner_gone(old):  # another harness (a parallel compare) is still using it
+            continue
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _owner_gone(run_dir: Path) -> bool:
+    """A run directory is named `<date>-<time>-<pid>-<random>`; its owner is gone when that pid no longer runs."""
+    parts = run_dir.name.split("-")
+    if len(parts) < 4 or not parts[2].isdigit():
+        return True
+    try:
+        os.kill(int(parts[2]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 @contextlib.contextmanager

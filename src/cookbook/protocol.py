@@ -12,8 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from cookbook.recipe import DelayedFile, PrefectBlock, SchedulePreview
+from cookbook.recipe import AirflowBackfill, DelayedFile, PrefectBlock, SchedulePreview
 from cookbook.report import SideReport
+
+
+class Reply(BaseModel):
+    """A human response (`HumanResponse`) as one engine takes it: its input, and how long the person takes."""
+
+    after_seconds: float = 0.0
+    input: dict[str, Any] = Field(default_factory=dict)
 
 
 class Job(BaseModel):
@@ -39,7 +46,9 @@ class Job(BaseModel):
     prefect_mode: Literal["call", "deployment"] = "call"
     await_files: list[str] = Field(default_factory=list)
     settle_seconds: float = 0.0
+    airflow_backfill: AirflowBackfill | None = None
     schedule_preview: SchedulePreview | None = None
+    replies: list[Reply] = Field(default_factory=list)
     timeout_seconds: float = Field(90, description="The harness kills the side after this; waits stay below it.")
 
 

@@ -7,7 +7,7 @@ which cases the harness runs, what must match between the engines and what each 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -97,6 +97,29 @@ class SchedulePreview(Strict):
     count: int = Field(5, ge=1, le=100)
 
 
+class HumanResponse(Strict):
+    """Someone answering a run that waits: from outside the run, through the engine's API, while it waits
+    (Airflow: the HITL detail of a task in `awaiting_input`; Prefect: `resume_flow_run` with `run_input` on a paused
+    or suspended flow run). A side set to null has no such request (a suspended Prefect run resumed by the producer
+    of the data it waits for, say)."""
+
+    after_seconds: float = Field(0.0, ge=0, description="How long after the request appears the answer is given.")
+    airflow: dict[str, Any] | None = Field(description="The HITL response body: `chosen_options`, `params_input`.")
+    prefect: dict[str, Any] | None = Field(
+        description="The `run_input` the paused flow run's RunInput is loaded from ({} to resume with no input)."
+    )
+
+
+class AirflowBackfill(Strict):
+    """Airflow side, scheduler mode: instead of one triggered run, a backfill over a date range
+    (`POST /api/v2/backfills`), with the case's params as every run's conf; the side waits for all its runs."""
+
+    from_date: datetime | timedelta = Field(description="An aware datetime, or an ISO duration from now (-P2D).")
+    to_date: datetime | timedelta = Field(description="An aware datetime, or an ISO duration from now (-P0D).")
+    max_active_runs: int = Field(10, ge=1)
+    reprocess_behavior: Literal["none", "failed", "completed"] = "none"
+
+
 class Expectation(Strict):
     run_state: RunState | None = None
     max_overlap: Overlap | None = None
@@ -148,7 +171,13 @@ class Case(Strict):
     settle_seconds: float = Field(
         0.0, ge=0, description="Then waits this long more, so a duplicate downstream run would show in the files."
     )
+    airflow_backfill: AirflowBackfill | None = None
     schedule_preview: SchedulePreview | None = None
+    respond: list[HumanResponse] = Field(
+        default_factory=list,
+        description="Answers to the run's requests for input, one per request in the order they appear; an answer "
+        "the run never asked for is an error of that side.",
+    )
     expect: Expectation = Field(default_factory=Expectation)
 
     def params_of(self, engine: Engine) -> dict[str, Any]:

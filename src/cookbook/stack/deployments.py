@@ -40,6 +40,7 @@ class FlowEntry:
     flow_name: str
     cron: str | None
     timezone: str
+    tags: tuple[str, ...] = ("cookbook",)
 
 
 def _literal(node: ast.AST | None) -> Any:
@@ -86,6 +87,17 @@ def dag_schedule(path: Path) -> tuple[str | None, str]:
     return None, "UTC"
 
 
+def dag_tags(path: Path) -> tuple[str, ...]:
+    """The first DAG's `tags=` (a deployment's tags are copied onto its runs, as a DAG's are visible to its tasks)."""
+    if path.exists():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                tags = next((_literal(k.value) for k in node.keywords if k.arg == "tags"), None)
+                if isinstance(tags, list) and tags and all(isinstance(t, str) for t in tags):
+                    return tuple(tags)
+    return ("cookbook",)
+
+
 def entries(root: Path = PROJECT_ROOT) -> list[FlowEntry]:
     found = []
     for path in sorted((root / "prefect_flows").glob("*.py")):
@@ -97,7 +109,8 @@ def entries(root: Path = PROJECT_ROOT) -> list[FlowEntry]:
         if flow_name not in flows:
             continue
         cron, timezone = dag_schedule(root / "airflow_dags" / path.name)
-        found.append(FlowEntry(recipe, flows[flow_name], flow_name, cron, timezone))
+        tags = dag_tags(root / "airflow_dags" / path.name)
+        found.append(FlowEntry(recipe, flows[flow_name], flow_name, cron, timezone, tags))
     return found
 
 
@@ -108,7 +121,7 @@ def document(root: Path = PROJECT_ROOT) -> dict[str, Any]:
             "name": entry.recipe,
             "description": f"The {entry.recipe} recipe (recipes/{entry.recipe}.md).",
             "entrypoint": f"prefect_flows/{entry.recipe}.py:{entry.function}",
-            "tags": ["cookbook"],
+            "tags": list(entry.tags),
             "work_pool": {"name": "default"},
             "schedules": [{"cron": entry.cron, "timezone": entry.timezone, "active": True}] if entry.cron else [],
         }

@@ -128,7 +128,7 @@ class SchedulerStack:
         self._wait_for_api()
         self.rest = AirflowRest(self.base_url, USER, self.password)
 
-    def _wait_for_api(self, timeout: float = 120) -> None:
+    def _wait_for_api(self, timeout: float = 300) -> None:  # several batches at once can make start-up take minutes
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for name, proc in self.procs.items():

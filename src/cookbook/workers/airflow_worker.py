@@ -17,13 +17,15 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cookbook.airflow_rest import RunRefused
 from cookbook.outcomes import airflow_outcome
 from cookbook.protocol import Job
 from cookbook.report import RunState, SideError, SideReport, TaskOutcome
-from cookbook.workers import airflow_schedules
+from cookbook.workers import airflow_hitl, airflow_schedules
 from cookbook.workers.airflow_scheduler import SchedulerStack, StackUnavailable
 from cookbook.workers.common import (
     Channel,
@@ -35,6 +37,7 @@ from cookbook.workers.common import (
     snapshot_files,
     to_json,
 )
+from cookbook.workers.responder import report_problems
 
 
 def configure_environment(home: Path, dags_folder: Path) -> None:
@@ -161,7 +164,7 @@ class AirflowSide:
         test_args: dict[str, Any] = {"run_conf": job.params or None}
         if job.logical_date is not None:
             test_args["logical_date"] = job.logical_date
-        with job_context(job):
+        with job_context(job), airflow_hitl.responding(job) as responder:
             try:
                 dag_run = dag.test(**test_args)
             except Exception as exc:  # rejected before a run existed: invalid params, say
@@ -173,6 +176,7 @@ class AirflowSide:
         report.duration_seconds = time.perf_counter() - began
         report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
         self._collect(dag_run, job, report)
+        report_problems(responder, report)
         collect_files(job, report)
         return report
 
@@ -205,13 +209,60 @@ class AirflowSide:
             return report
         assert stack.rest is not None
         stack.rest.ensure_pools(job.pools)
+        if job.airflow_backfill is not None:
+            return self._run_backfill(job, stack, report)
         logical_date = job.logical_date.isoformat() if job.logical_date else None
         began = time.perf_counter()
-        with job_context(job):
-            run_id = stack.rest.trigger(job.dag_id, job.params, logical_date, timeout=120)
+        with job_context(job), airflow_hitl.responding(job, stack.rest) as responder:
+            try:
+                run_id = stack.rest.trigger(job.dag_id, job.params, logical_date, timeout=120)
+            except RunRefused as exc:  # as in dag.test(): rejected before a run existed
+                report.duration_seconds = time.perf_counter() - began
+                report.run_state = RunState.FAILED
+                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {exc}")
+                report.files = snapshot_files(Path(job.workdir))
+                return report
             state = stack.rest.wait(job.dag_id, run_id)
         report.duration_seconds = time.perf_counter() - began
         stack.rest.fill_report(report, job.dag_id, run_id, state, job.result_task, job.workdir)
+        report_problems(responder, report)
+        collect_files(job, report)
+        return report
+
+    def _run_backfill(self, job: Job, stack: SchedulerStack, report: SideReport) -> SideReport:
+        """A backfill over the case's date range, created and read back through the REST API.
+
+        One run is reported like a triggered run; several are reported together: the run succeeds when all of them
+        did, and each task is keyed by its run's position in logical-date order, `task_id[i]`.
+        """
+        assert stack.rest is not None and job.airflow_backfill is not None
+        spec = job.airflow_backfill
+        now = datetime.now(UTC)
+        from_date, to_date = (d if isinstance(d, datetime) else now + d for d in (spec.from_date, spec.to_date))
+        began = time.perf_counter()
+        with job_context(job):
+            runs = stack.rest.backfill(
+                job.dag_id,
+                from_date.isoformat(),
+                to_date.isoformat(),
+                job.params,
+                max_active_runs=spec.max_active_runs,
+                reprocess_behavior=spec.reprocess_behavior,
+                timeout=120,
+            )
+            states = [stack.rest.wait(job.dag_id, run["dag_run_id"]) for run in runs]
+        report.duration_seconds = time.perf_counter() - began
+        if len(runs) == 1:
+            stack.rest.fill_report(report, job.dag_id, runs[0]["dag_run_id"], states[0], job.result_task, job.workdir)
+        else:
+            for index, (run, state) in enumerate(zip(runs, states, strict=True)):
+                stack.rest.fill_report(report, job.dag_id, run["dag_run_id"], state, None, job.workdir, index)
+            failed = [run["logical_date"] for run, state in zip(runs, states, strict=True) if state != "success"]
+            report.run_state = RunState.FAILED if failed or not runs else RunState.SUCCESS
+            report.error = None
+            if failed or not runs:
+                message = f"failed backfill runs: {', '.join(failed)}" if failed else "the backfill created no runs"
+                report.error = SideError(kind="run_error", message=message)
         collect_files(job, report)
         return report
 

@@ -26,7 +26,7 @@ from uuid import UUID
 from cookbook.outcomes import prefect_outcome, prefect_task_name
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
-from cookbook.workers import prefect_schedules
+from cookbook.workers import prefect_hitl, prefect_schedules
 from cookbook.workers.common import (
     Channel,
     collect_files,
@@ -38,6 +38,7 @@ from cookbook.workers.common import (
     to_json,
 )
 from cookbook.workers.prefect_served import run_through_deployment, serving
+from cookbook.workers.responder import report_problems
 
 # How long to wait for the server to have recorded every task run's final state. Task run states reach the
 # server as events, processed asynchronously, so they can lag the flow's own return by a moment.
@@ -140,6 +141,7 @@ class PrefectSide:
                     return report
             # Runs started by the runner (this one, and those it causes) inherit the job's cwd and environment.
             stack.enter_context(job_context(job))
+            responder = stack.enter_context(prefect_hitl.responding(job))
             began = time.perf_counter()
             try:
                 if served is not None:
@@ -154,6 +156,7 @@ class PrefectSide:
                 return report
             report.duration_seconds = time.perf_counter() - began
             self._fill(state, module, job, report)
+            report_problems(responder, report)
             collect_files(job, report)
         return report
 
@@ -306,7 +309,9 @@ def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, 
     by_task: dict[str, list[Any]] = {}
     for run in runs:
         name = prefect_task_name(run.name)
-        if name not in known:  # a custom task_run_name: trace the run back through its task_key
+        # A custom task_run_name (no generated suffix): trace the run back through its task_key. A copy made with
+        # `with_options(name=...)` inside the flow keeps the suffix, and is reported under its own name.
+        if name not in known and name == run.name:
             name = task_names.get(run.task_key, name)
         by_task.setdefault(name, []).append(run)
     outcomes: dict[str, TaskOutcome] = {}
