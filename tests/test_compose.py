@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from cookbook.recipe import PROJECT_ROOT
-from cookbook.stack.deployments import entries, render
+from cookbook.recipe import PROJECT_ROOT, discover
+from cookbook.stack.deployments import deployment_for, render
 
 COMPOSE = PROJECT_ROOT / "compose.yml"
 
@@ -75,10 +75,23 @@ def test_compose_config_validates(tmp_path: Path) -> None:
 
 
 def test_every_recipe_flow_has_a_deployment() -> None:
-    declared = {d["name"]: d for d in yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]}
-    missing = [e.recipe for e in entries() if e.recipe not in declared]
-    assert not missing, f"no deployment for {missing}: run `python -m cookbook.stack.deployments`"
+    declared = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]
+    files = {d["entrypoint"].rpartition(":")[0] for d in declared}
     flows = sorted(p.stem for p in (PROJECT_ROOT / "prefect_flows").glob("*.py") if not p.stem.startswith("_"))
-    assert sorted(declared) == flows
+    assert sorted(Path(f).stem for f in files) == flows, "run `python -m cookbook.stack.deployments`"
+    for recipe in discover(PROJECT_ROOT).values():
+        name = deployment_for(recipe.name, recipe.flow_name)
+        file = f"prefect_flows/{recipe.name}.py:"
+        assert any(d["name"] == name and d["entrypoint"].startswith(file) for d in declared), recipe.name
     assert (PROJECT_ROOT / "prefect.yaml").read_text() == render(), "prefect.yaml is stale: regenerate it"
-    assert declared["templating"]["schedules"][0]["cron"] == "0 0 * * *"
+    by_name = {(d["entrypoint"], d["name"]): d for d in declared}
+    assert by_name[("prefect_flows/templating.py:templating", "templating")]["schedules"][0]["cron"] == "0 0 * * *"
+
+
+def test_deployments_declared_in_code_reach_prefect_yaml() -> None:
+    """A flow module's deployments() is the source: its schedules (timezone included) land in the file."""
+    declared = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]
+    refresh = next(d for d in declared if d["entrypoint"] == "prefect_flows/dataset_refresh.py:refresh")
+    assert refresh["name"] == "weekday-morning"
+    assert refresh["schedules"][0]["cron"] == "0 6 * * 1-5"
+    assert refresh["schedules"][0]["timezone"] == "Europe/Amsterdam"

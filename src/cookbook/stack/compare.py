@@ -26,6 +26,7 @@ from cookbook.outcomes import prefect_outcome, prefect_task_name
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
+from cookbook.stack.deployments import deployment_for
 from cookbook.stack.stack import auth_headers, running
 from cookbook.workers.common import indexed_name, snapshot_files, to_json
 
@@ -46,6 +47,10 @@ def unsupported(case: Case) -> str | None:
         "pools": case.pools,
         "concurrency_limits": case.concurrency_limits,
         "tag_limits": case.tag_limits,
+        "respond": case.respond,
+        "schedule_preview": case.schedule_preview,
+        "airflow_backfill": case.airflow_backfill,
+        "await_files": case.await_files,
     }
     missing = [name for name, value in needs.items() if value]
     return f"needs per-case fixtures ({', '.join(missing)}): use `make compare` without MODE" if missing else None
@@ -133,7 +138,8 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     report = SideReport(engine="prefect", engine_version="stack", recipe=recipe.name, case=case.name)
     api = PrefectApi(cfg)
     began = time.perf_counter()
-    flow_run = api.run_deployment(recipe.flow_name, recipe.name, params, recipe.meta.timeout_seconds)
+    deployment = deployment_for(recipe.name, recipe.flow_name)
+    flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds)
     report.duration_seconds = time.perf_counter() - began
     state_type = flow_run["state_type"]
     report.run_state = RunState.SUCCESS if state_type == "COMPLETED" else RunState.FAILED

@@ -1,4 +1,4 @@
-"""`prefect.yaml`: one deployment per recipe flow, generated from the flows and the DAGs' schedules.
+"""`prefect.yaml`: the recipes' deployments, generated from the flows' `deployments()` and the DAGs' schedules.
 
 `python -m cookbook.stack.deployments` rewrites it; a test fails when a recipe's flow has no entry, so a new recipe
 cannot be forgotten. The file is read by `prefect deploy --all` (`make deploy`), never imported by the harness.
@@ -7,6 +7,8 @@ cannot be forgotten. The file is read by `prefect deploy --all` (`make deploy`),
 from __future__ import annotations
 
 import ast
+import json
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,18 +116,66 @@ def entries(root: Path = PROJECT_ROOT) -> list[FlowEntry]:
     return found
 
 
+def declared(root: Path = PROJECT_ROOT) -> list[dict[str, Any]]:
+    """The deployments the flow modules' own `deployments()` functions declare, read in the Prefect venv."""
+    python = root / ".venvs" / "prefect" / "bin" / "python"
+    if not python.exists():
+        python = PROJECT_ROOT / ".venvs" / "prefect" / "bin" / "python"
+    if not python.exists():
+        raise SystemExit("no Prefect venv at .venvs/prefect: run `make setup` first")
+    answer = subprocess.run(
+        [str(python), "-m", "cookbook.stack.describe", str(root)], capture_output=True, text=True, check=False
+    )
+    if answer.returncode != 0:
+        lines = answer.stderr.strip().splitlines() or ["no output"]
+        raise SystemExit(f"reading the flows' deployments() failed: {lines[-1]}")
+    return json.loads(answer.stdout)
+
+
+def _from_code(found: dict[str, Any]) -> dict[str, Any]:
+    deployment: dict[str, Any] = {
+        "name": found["name"],
+        "description": found["description"] or f"The {found['recipe']} recipe (recipes/{found['recipe']}.md).",
+        "entrypoint": found["entrypoint"],
+        "tags": found["tags"] or ["cookbook"],
+        "work_pool": {"name": "default"},
+        "schedules": found["schedules"],
+    }
+    if found["parameters"]:
+        deployment["parameters"] = found["parameters"]
+    if found["concurrency_limit"] is not None:
+        deployment["concurrency_limit"] = found["concurrency_limit"]
+    if found["paused"]:
+        deployment["paused"] = True
+    if found["triggers"]:
+        # Only what differs from a trigger's defaults: the file stays readable.
+        deployment["triggers"] = [{k: v for k, v in t.items() if v not in ([], {}, "")} for t in found["triggers"]]
+    return deployment
+
+
 def document(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """A recipe whose flow module has `deployments()` gets exactly those; any other gets one deployment named after
+    the recipe, with its DAG's schedule."""
+    from_code: dict[str, list[dict[str, Any]]] = {}
+    for found in declared(root):
+        from_code.setdefault(found["recipe"], []).append(_from_code(found))
     deployments = []
     for entry in entries(root):
-        deployment: dict[str, Any] = {
-            "name": entry.recipe,
-            "description": f"The {entry.recipe} recipe (recipes/{entry.recipe}.md).",
-            "entrypoint": f"prefect_flows/{entry.recipe}.py:{entry.function}",
-            "tags": list(entry.tags),
-            "work_pool": {"name": "default"},
-            "schedules": [{"cron": entry.cron, "timezone": entry.timezone, "active": True}] if entry.cron else [],
-        }
-        deployments.append(deployment)
+        if entry.recipe in from_code:
+            deployments.extend(from_code.pop(entry.recipe))
+            continue
+        deployments.append(
+            {
+                "name": entry.recipe,
+                "description": f"The {entry.recipe} recipe (recipes/{entry.recipe}.md).",
+                "entrypoint": f"prefect_flows/{entry.recipe}.py:{entry.function}",
+                "tags": list(entry.tags),
+                "work_pool": {"name": "default"},
+                "schedules": [{"cron": entry.cron, "timezone": entry.timezone, "active": True}] if entry.cron else [],
+            }
+        )
+    for rest in from_code.values():  # a flow module whose main flow is not named after its recipe
+        deployments.extend(rest)
     return {
         "name": "airflow-prefect-cookbook",
         "prefect-version": "3.8.8",
@@ -136,13 +186,26 @@ def document(root: Path = PROJECT_ROOT) -> dict[str, Any]:
     }
 
 
+def deployment_for(recipe: str, flow_name: str, root: Path = PROJECT_ROOT) -> str:
+    """The deployment a recipe's runs go through on the stack: the first one prefect.yaml declares for its flow
+    (what the in-process harness runs too, with `prefect_mode: deployment`)."""
+    flows = {function: name for name, function in flow_functions(root / "prefect_flows" / f"{recipe}.py").items()}
+    for deployment in yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]:
+        file, _, function = deployment["entrypoint"].rpartition(":")
+        if file == f"prefect_flows/{recipe}.py" and flows.get(function) == flow_name:
+            return str(deployment["name"])
+    return recipe
+
+
 def render(root: Path = PROJECT_ROOT) -> str:
     return HEADER + yaml.safe_dump(document(root), sort_keys=False, width=120)
 
 
 def main() -> int:
-    PREFECT_YAML.write_text(render(), encoding="utf-8")
-    print(f"wrote {PREFECT_YAML.relative_to(PROJECT_ROOT)} ({len(entries())} deployments)")
+    text = render()
+    PREFECT_YAML.write_text(text, encoding="utf-8")
+    count = len(yaml.safe_load(text)["deployments"])
+    print(f"wrote {PREFECT_YAML.relative_to(PROJECT_ROOT)} ({count} deployments)")
     return 0
 
 
