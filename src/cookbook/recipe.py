@@ -215,6 +215,12 @@ class RecipeMeta(Strict):
             raise ValueError(f"case names must be unique: {names}")
         return self
 
+    @model_validator(mode="after")
+    def _backfills_need_the_scheduler(self) -> RecipeMeta:
+        if self.airflow_mode != "scheduler" and any(c.airflow_backfill for c in self.cases):
+            raise ValueError("airflow_backfill needs airflow_mode: scheduler (dag.test() runs no backfills)")
+        return self
+
 
 class RecipeError(Exception):
     """A recipe page that cannot be read; the message is one line fit for a user."""

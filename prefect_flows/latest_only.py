@@ -1,0 +1,106 @@
+"""LatestOnlyOperator and depends_on_past in Prefect: checks on the run's scheduled time and on the previous run.
+
+Every run loads the day its scheduled time closes; only a run whose next scheduled time has not come yet (the
+latest) publishes the dashboard. Serve it (`python prefect_flows/latest_only.py`); a late or backfilled run is a
+run of the deployment with a scheduled time in the past:
+    prefect deployment run latest-only/daily --start-at "2026-11-03 00:00" -p workdir=/var/lib/sales
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prefect import flow, serve, task
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
+    FlowRunFilterId,
+)
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.deployments.runner import RunnerDeployment
+from prefect.runtime import deployment, flow_run
+
+INTERVAL = timedelta(days=1)  # the deployment's schedule: every day at 00:00 UTC
+
+
+# [START latest_only_check]
+def interval_of_this_run() -> tuple[datetime, datetime]:
+    """The day that ended at the run's scheduled time (a daily run at 00:00 loads the day before)."""
+    scheduled = flow_run.scheduled_start_time.astimezone(UTC)
+    end = scheduled.replace(hour=0, minute=0, second=0, microsecond=0)
+    return end - INTERVAL, end
+
+
+@task
+def latest_only(interval_end: datetime) -> bool:
+    # LatestOnlyOperator's test: the next scheduled run (due at interval_end + INTERVAL) has not come yet.
+    # A run scheduled now passes; a late run, or one started with a past scheduled_time, does not.
+    return datetime.now(UTC) <= interval_end + INTERVAL
+
+
+# [END latest_only_check]
+
+
+# [START latest_only_previous]
+def previous_run_state() -> str | None:
+    """depends_on_past, asked of the API: the state of this deployment's run scheduled just before this one."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            flow_run_filter=FlowRunFilter(
+                id=FlowRunFilterId(not_any_=[flow_run.id]),
+                expected_start_time=FlowRunFilterExpectedStartTime(before_=flow_run.scheduled_start_time),
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+            limit=1,
+        )
+    return runs[0].state.type.value if runs and runs[0].state else None
+
+
+@task
+def load_day(interval_start: datetime, interval_end: datetime, workdir: Path) -> str:
+    previous = previous_run_state()
+    # Airflow would hold the task until the previous one succeeds; a flow run cannot wait for that, so it fails
+    # now and says why. No previous run (the first one) is fine, as in Airflow.
+    if previous not in (None, "COMPLETED"):
+        raise RuntimeError(f"the previous run of this deployment is {previous}, not COMPLETED")
+    day = interval_start.strftime("%Y-%m-%d")
+    out = workdir / "loads" / f"{day}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"day": day, "until": interval_end.isoformat()}) + "\n")
+    return day
+
+
+# [END latest_only_previous]
+
+
+# [START latest_only_flow]
+@task
+def publish_dashboard(day: str, workdir: Path) -> str:
+    (workdir / "dashboard.json").write_text(json.dumps({"latest_day": day}) + "\n")
+    return day
+
+
+@flow(name="latest-only")
+def latest_only_flow(workdir: Path) -> str | None:
+    interval_start, interval_end = interval_of_this_run()
+    day = load_day(interval_start, interval_end, workdir)
+    if not latest_only(interval_end):
+        return None  # Airflow: publish_dashboard skipped
+    return publish_dashboard(day, workdir)
+
+
+def deployments() -> list[RunnerDeployment]:
+    # In production: to_deployment(name="daily", cron="0 0 * * *"); no schedule here, so serving the cookbook
+    # never starts runs of its own.
+    return [latest_only_flow.to_deployment(name="daily")]
+
+
+if __name__ == "__main__":
+    serve(*deployments())
+# [END latest_only_flow]
