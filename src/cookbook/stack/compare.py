@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from cookbook.airflow_rest import AirflowRest
+from cookbook.airflow_rest import AirflowRest, RunRefused
 from cookbook.cli import select
 from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
@@ -139,7 +139,17 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     api = PrefectApi(cfg)
     began = time.perf_counter()
     deployment = deployment_for(recipe.name, recipe.flow_name)
-    flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds)
+    try:
+        flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds)
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code != 409:
+            raise
+        # The server checked the parameters against the deployment's schema and created no run.
+        detail = " ".join(str(exc.response.json().get("detail", exc.response.text)).split())
+        report.run_state = RunState.FAILED
+        report.error = SideError(kind="run_error", message=f"rejected before any task ran: {detail}")
+        report.files = snapshot_files(workdir)
+        return report
     report.duration_seconds = time.perf_counter() - began
     state_type = flow_run["state_type"]
     report.run_state = RunState.SUCCESS if state_type == "COMPLETED" else RunState.FAILED
@@ -168,7 +178,13 @@ def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     try:
         logical_date = case.logical_date.isoformat() if case.logical_date else None
         began = time.perf_counter()
-        run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
+        try:
+            run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
+        except RunRefused as exc:  # the conf broke the DAG's params: no run exists
+            report.run_state = RunState.FAILED
+            report.error = SideError(kind="run_error", message=f"rejected before any task ran: {exc}")
+            report.files = snapshot_files(workdir)
+            return report
         state = rest.wait(recipe.dag_id, run_id, timeout=recipe.meta.timeout_seconds)
         report.duration_seconds = time.perf_counter() - began
         rest.fill_report(report, recipe.dag_id, run_id, state, recipe.meta.result_task, str(workdir))
