@@ -53,7 +53,8 @@ def prefect_env(cfg: StackConfig) -> dict[str, str]:
         "PREFECT_SERVER_API_HOST": HOST,
         "PREFECT_SERVER_API_PORT": str(cfg.prefect_port),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_WORKER_QUERY_SECONDS": "1",
+        # A run waits for the worker's next poll before its process starts: 0.25 s, not the default 10 s.
+        "PREFECT_WORKER_QUERY_SECONDS": "0.25",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
         # JSON, not pickle: results stay readable by anything (the stack compare reads them without Prefect).
         "PREFECT_RESULTS_DEFAULT_SERIALIZER": "json",
