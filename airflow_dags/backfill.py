@@ -15,7 +15,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
 
-EXPORT_SECONDS = 2.0  # long enough that two runs of a backfill visibly overlap
+EXPORT_SECONDS = 4.0  # long enough that two runs of a backfill visibly overlap
 
 # [START backfill_dag]
 with DAG(

@@ -17,7 +17,7 @@ from prefect.deployments import run_deployment
 from prefect.deployments.runner import RunnerDeployment
 from prefect.task_runners import ThreadPoolTaskRunner
 
-EXPORT_SECONDS = 2.0
+EXPORT_SECONDS = 4.0  # long enough that two runs overlap even when one process starts seconds later
 MAX_ACTIVE_RUNS = 2  # Airflow's backfill max_active_runs
 
 
