@@ -84,7 +84,13 @@ def test_bad_pairs_are_reported_by_side_and_nothing_is_left_running(tmp_path: Pa
     assert notes("leaky") == ["execution prefect.log prefect: secret.token appears in its log"]
     # After a side was killed, the batch goes on with a fresh worker.
     assert runs["pair_ok"]["verdict"]["parity"] is True
-    assert "MISMATCH: 4 of 5 cases differ" in " ".join(result.stdout.split())
+    # A file the case waits for (from runs it should have caused) that never appears fails it on both sides.
+    for engine in ("airflow", "prefect"):
+        error = runs["awaits_missing"][engine]["error"]
+        assert error["kind"] == "timeout"
+        assert "awaited files did not appear" in error["message"] and "never_written.txt" in error["message"]
+    assert runs["awaits_missing"]["verdict"]["parity"] is False
+    assert "MISMATCH: 5 of 6 cases differ" in " ".join(result.stdout.split())
     assert "Traceback" not in result.stdout + result.stderr
     leftovers = [pid for pid in worker_pids() if _group_alive(pid)]
     assert leftovers == []

@@ -157,9 +157,14 @@ def await_files(job: Job) -> list[str]:
 
 def collect_files(job: Job, report: SideReport) -> None:
     """The files the run (and the runs it caused) wrote; a file that never appeared is an error of this side."""
+    began = time.monotonic()
     missing = await_files(job)
     if missing and report.error is None:
-        report.error = SideError(kind="run_error", message=f"awaited files never appeared: {', '.join(missing)}")
+        # Not a run error: the runs this case should have caused never wrote what it waits for, so the case did not
+        # happen as written (both sides missing the file the same way is no parity).
+        waited = time.monotonic() - began
+        message = f"awaited files did not appear within {waited:.0f} s: {', '.join(missing)}"
+        report.error = SideError(kind="timeout", message=message)
     report.files = snapshot_files(Path(job.workdir))
 
 
