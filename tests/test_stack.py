@@ -14,7 +14,9 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -95,6 +97,27 @@ def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> 
     )
     assert answer.returncode == 0, answer.stdout[-2000:] + answer.stderr[-2000:]
     assert "Completed" in answer.stdout
+
+
+def test_the_server_schedules_runs_of_a_deployment_with_a_schedule(stack: StackConfig) -> None:
+    """prefect.yaml's schedules are live: the server's scheduler creates the runs, in the schedule's timezone.
+
+    (With SQLAlchemy 2.1, Prefect 3.8.8's scheduler service failed on every insert and created no run at all.)
+    """
+    api = PrefectApi(stack)
+    deployment = api.client.get("/deployments/name/dataset-refresh/weekday-morning").raise_for_status().json()
+    query = {
+        "deployments": {"id": {"any_": [deployment["id"]]}},
+        "flow_runs": {"state": {"type": {"any_": ["SCHEDULED"]}}},
+    }
+    deadline = time.monotonic() + 60
+    while not (runs := api.client.post("/flow_runs/filter", json=query).raise_for_status().json()):
+        assert time.monotonic() < deadline, "the scheduler service created no run within 60 s"
+        time.sleep(1)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    for run in runs:
+        local = datetime.fromisoformat(run["expected_start_time"]).astimezone(amsterdam)
+        assert (local.hour, local.minute) == (6, 0) and local.weekday() < 5, local
 
 
 SLOW_FLOW = "tests/stack_flows/slow.py:slow"  # test-only: prefect.yaml stays one deployment per recipe
