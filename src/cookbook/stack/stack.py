@@ -65,6 +65,8 @@ def prefect_env(cfg: StackConfig) -> dict[str, str]:
         # prefect.yaml's pull step runs each flow from here.
         "COOKBOOK_ROOT": str(PROJECT_ROOT),
         "PYTHONUNBUFFERED": "1",
+        # prefect.yaml's job command says `python`: the Prefect venv's.
+        "PATH": f"{PREFECT_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
 
 
