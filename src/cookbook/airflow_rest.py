@@ -65,11 +65,7 @@ class AirflowRest:
 
     def trigger(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> str:
         """Wait until the dag-processor has parsed the DAG, then start a run; returns its run_id."""
-        deadline = time.monotonic() + timeout
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
-            time.sleep(POLL_SECONDS)
+        self._wait_parsed(dag_id, timeout, time.monotonic() + timeout)
         answer = self.client.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": logical_date, "conf": conf})
         if answer.status_code == 400:
             detail = " ".join(str(answer.json().get("detail", answer.text)).split())
@@ -93,10 +89,7 @@ class AirflowRest:
         30 s; a previous case's backfill can still count as running, so a 409 is retried until `timeout`.
         """
         deadline = time.monotonic() + timeout
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
-            time.sleep(POLL_SECONDS)
+        self._wait_parsed(dag_id, timeout, deadline)
         body = {
             "dag_id": dag_id,
             "from_date": from_date,
@@ -121,6 +114,13 @@ class AirflowRest:
         runs = self.client.get(f"/dags/{dag_id}/dagRuns", params=query).raise_for_status().json()["dag_runs"]
         # Runs of earlier backfills in the range keep their own conf unless this backfill reprocessed them.
         return [run for run in runs if run["conf"] == conf]
+
+    def _wait_parsed(self, dag_id: str, timeout: float, deadline: float) -> None:
+        """Until the dag-processor has parsed the DAG: the API knows a DAG only from then on."""
+        while self.client.get(f"/dags/{dag_id}").status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
+            time.sleep(POLL_SECONDS)
 
     def wait(self, dag_id: str, run_id: str, timeout: float | None = None) -> str:
         """The run's final state, or its state when `timeout` runs out."""

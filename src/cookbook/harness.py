@@ -27,6 +27,7 @@ from cookbook.fixtures import expand, make_secrets, running_apis, running_webhoo
 from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready, Reply
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
+from cookbook.workers.common import pid_alive
 
 CACHE_DIR = PROJECT_ROOT / ".cache"
 RUNS_DIR = PROJECT_ROOT / "runs"
@@ -414,15 +415,7 @@ def _prune_runs() -> None:
 def _owner_gone(run_dir: Path) -> bool:
     """A run directory is named `<date>-<time>-<pid>-<random>`; its owner is gone when that pid no longer runs."""
     parts = run_dir.name.split("-")
-    if len(parts) < 4 or not parts[2].isdigit():
-        return True
-    try:
-        os.kill(int(parts[2]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return len(parts) < 4 or not parts[2].isdigit() or not pid_alive(int(parts[2]))
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcom
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
 from cookbook.stack.deployments import deployment_for
 from cookbook.stack.stack import auth_headers, running
-from cookbook.workers.common import indexed_name, snapshot_files, to_json
+from cookbook.workers.common import indexed_name, rejected, snapshot_files, to_json
 
 _FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 POLL = 0.1
@@ -146,10 +146,7 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
             raise
         # The server checked the parameters against the deployment's schema and created no run.
         detail = " ".join(str(exc.response.json().get("detail", exc.response.text)).split())
-        report.run_state = RunState.FAILED
-        report.error = SideError(kind="run_error", message=f"rejected before any task ran: {detail}")
-        report.files = snapshot_files(workdir)
-        return report
+        return rejected(report, detail, workdir)
     report.duration_seconds = time.perf_counter() - began
     state_type = flow_run["state_type"]
     report.run_state = RunState.SUCCESS if state_type == "COMPLETED" else RunState.FAILED
@@ -181,10 +178,7 @@ def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
         try:
             run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
         except RunRefused as exc:  # the conf broke the DAG's params: no run exists
-            report.run_state = RunState.FAILED
-            report.error = SideError(kind="run_error", message=f"rejected before any task ran: {exc}")
-            report.files = snapshot_files(workdir)
-            return report
+            return rejected(report, str(exc), workdir)
         state = rest.wait(recipe.dag_id, run_id, timeout=recipe.meta.timeout_seconds)
         report.duration_seconds = time.perf_counter() - began
         rest.fill_report(report, recipe.dag_id, run_id, state, recipe.meta.result_task, str(workdir))

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from cookbook.airflow_rest import AirflowRest
+from cookbook.workers.common import pid_alive
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 DB_PREFIX = "cookbook_sched_"
@@ -51,16 +52,6 @@ def _pg_connect(dbname: str = "postgres") -> Any:
         ) from exc
     connection.autocommit = True
     return connection
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SchedulerStack:
@@ -160,5 +151,5 @@ class SchedulerStack:
             cursor.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{DB_PREFIX}%",))
             for (name,) in cursor.fetchall():
                 pid = name.removeprefix(DB_PREFIX)
-                if pid.isdigit() and not _pid_alive(int(pid)):
+                if pid.isdigit() and not pid_alive(int(pid)):
                     cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

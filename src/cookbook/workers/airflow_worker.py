@@ -33,8 +33,8 @@ from cookbook.workers.common import (
     indexed_name,
     job_context,
     one_line,
+    rejected,
     serve,
-    snapshot_files,
     to_json,
 )
 from cookbook.workers.responder import report_problems
@@ -169,10 +169,7 @@ class AirflowSide:
                 dag_run = dag.test(**test_args)
             except Exception as exc:  # rejected before a run existed: invalid params, say
                 report.duration_seconds = time.perf_counter() - began
-                report.run_state = RunState.FAILED
-                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {one_line(exc)}")
-                report.files = snapshot_files(Path(job.workdir))
-                return report
+                return rejected(report, one_line(exc), Path(job.workdir))
         report.duration_seconds = time.perf_counter() - began
         report.run_state = RunState.SUCCESS if dag_run.state == "success" else RunState.FAILED
         self._collect(dag_run, job, report)
@@ -218,10 +215,7 @@ class AirflowSide:
                 run_id = stack.rest.trigger(job.dag_id, job.params, logical_date, timeout=120)
             except RunRefused as exc:  # as in dag.test(): rejected before a run existed
                 report.duration_seconds = time.perf_counter() - began
-                report.run_state = RunState.FAILED
-                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {exc}")
-                report.files = snapshot_files(Path(job.workdir))
-                return report
+                return rejected(report, str(exc), Path(job.workdir))
             state = stack.rest.wait(job.dag_id, run_id)
         report.duration_seconds = time.perf_counter() - began
         stack.rest.fill_report(report, job.dag_id, run_id, state, job.result_task, job.workdir)

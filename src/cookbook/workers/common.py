@@ -23,7 +23,7 @@ from pydantic_core import to_jsonable_python
 from cookbook.fixtures import map_strings
 from cookbook.protocol import Done, Fatal, Job, Message, Progress, Ready
 from cookbook.recipe import DelayedFile
-from cookbook.report import Engine, FileRecord, SideError, SideReport
+from cookbook.report import Engine, FileRecord, RunState, SideError, SideReport
 
 PREVIEW_BYTES = 2048
 WORKDIR_TOKEN = "${workdir}"
@@ -94,28 +94,37 @@ def one_line(exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def job_context(job: Job) -> Iterator[None]:
-    """Run inside the job's working directory, with its environment, and its delayed files on their timers."""
-    workdir = Path(job.workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    saved_env = {key: os.environ.get(key) for key in job.env}
-    saved_cwd = os.getcwd()
-    stop = threading.Event()
-    timers = [_start_delayed_file(workdir, f, stop) for f in job.delayed_files]
-    os.environ.update(job.env)
-    os.chdir(workdir)
+def environment(updates: dict[str, str]) -> Iterator[None]:
+    """These environment variables for the block's duration, then each back as it was (or unset)."""
+    saved = {key: os.environ.get(key) for key in updates}
+    os.environ.update(updates)
     try:
         yield
     finally:
-        os.chdir(saved_cwd)
-        stop.set()
-        for t in timers:
-            t.join()
-        for key, value in saved_env.items():
+        for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def job_context(job: Job) -> Iterator[None]:
+    """Run inside the job's working directory, with its environment, and its delayed files on their timers."""
+    workdir = Path(job.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved_cwd = os.getcwd()
+    stop = threading.Event()
+    timers = [_start_delayed_file(workdir, f, stop) for f in job.delayed_files]
+    with environment(job.env):
+        os.chdir(workdir)
+        try:
+            yield
+        finally:
+            os.chdir(saved_cwd)
+            stop.set()
+            for t in timers:
+                t.join()
 
 
 def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event) -> threading.Thread:
@@ -137,6 +146,14 @@ def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event)
     thread = threading.Thread(target=write_later if spec.after_seconds else lambda: None, daemon=True)
     thread.start()
     return thread
+
+
+def rejected(report: SideReport, detail: str, workdir: Path) -> SideReport:
+    """The engine refused the run before it existed (parameters its schema rejects, say): failed, no task ran."""
+    report.run_state = RunState.FAILED
+    report.error = SideError(kind="run_error", message=f"rejected before any task ran: {detail}")
+    report.files = snapshot_files(workdir)
+    return report
 
 
 def await_files(job: Job) -> list[str]:
@@ -197,6 +214,17 @@ def to_json(value: Any, workdir: str) -> Any:
 def indexed_name(name: str, index: int | None) -> str:
     """The report's key for a task: `name`, or `name[i]` for the i-th of a mapped or repeated task."""
     return name if index is None else f"{name}[{index}]"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def utc(moment: datetime) -> str:

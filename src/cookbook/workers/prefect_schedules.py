@@ -14,14 +14,12 @@ from typing import Any
 
 from cookbook.recipe import SchedulePreview
 from cookbook.workers.common import utc
+from cookbook.workers.prefect_served import declared_deployments
 
 
 def find_deployment(module: ModuleType, full_name: str) -> Any:
     """`flow-name/deployment-name` among the module's `deployments()`."""
-    factory = getattr(module, "deployments", None)
-    if factory is None:
-        raise LookupError("the flow module has no deployments() function")
-    found = {f"{d.flow_name}/{d.name}": d for d in factory()}
+    found = {f"{d.flow_name}/{d.name}": d for d in declared_deployments(module)}
     if full_name not in found:
         raise LookupError(f"no deployment {full_name!r} (found: {', '.join(sorted(found)) or 'none'})")
     return found[full_name]

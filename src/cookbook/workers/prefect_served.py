@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from cookbook.protocol import Job
+from cookbook.workers.common import environment
 
 POLL_SECONDS = 0.5
 
@@ -67,32 +67,24 @@ class ServedDeployments:
         self._thread.join(timeout=30)
 
 
-@contextlib.contextmanager
-def persisted_results(home: Path) -> Iterator[None]:
+def persisted_results(home: Path) -> contextlib.AbstractContextManager[None]:
     """A run in another process hands its result back only through result storage."""
-    updates = {
-        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
-        "PREFECT_LOCAL_STORAGE_PATH": str(home / "storage"),
-    }
-    saved = {key: os.environ.get(key) for key in updates}
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    storage = str(home / "storage")
+    return environment({"PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true", "PREFECT_LOCAL_STORAGE_PATH": storage})
+
+
+def declared_deployments(module: ModuleType) -> list[Any]:
+    """What the flow module's `deployments()` returns (what its `serve(*deployments())` serves)."""
+    factory = getattr(module, "deployments", None)
+    if factory is None:
+        raise LookupError("the flow module has no deployments() function")
+    return list(factory())
 
 
 @contextlib.contextmanager
 def serving(module: ModuleType, home: Path, name: str) -> Iterator[ServedDeployments]:
     """The module's deployments served for as long as the block lasts (runs a case causes included)."""
-    factory = getattr(module, "deployments", None)
-    if factory is None:
-        raise LookupError("prefect_mode: deployment needs a deployments() function in the flow module")
-    deployments = factory()
+    deployments = declared_deployments(module)
     for deployment in deployments:
         # `to_deployment()` records the entrypoint relative to the cwd; runs start in the job's working directory.
         file, _, function = (deployment.entrypoint or "").rpartition(":")

@@ -33,8 +33,8 @@ from cookbook.workers.common import (
     indexed_name,
     job_context,
     one_line,
+    rejected,
     serve,
-    snapshot_files,
     to_json,
 )
 from cookbook.workers.prefect_served import run_through_deployment, serving
@@ -150,10 +150,7 @@ class PrefectSide:
                     state = flow(**job.params, return_state=True)
             except Exception as exc:  # rejected before a flow run existed (for example, bad parameters)
                 report.duration_seconds = time.perf_counter() - began
-                report.run_state = RunState.FAILED
-                report.error = SideError(kind="run_error", message=f"rejected before any task ran: {one_line(exc)}")
-                report.files = snapshot_files(Path(job.workdir))
-                return report
+                return rejected(report, one_line(exc), Path(job.workdir))
             report.duration_seconds = time.perf_counter() - began
             self._fill(state, module, job, report)
             report_problems(responder, report)
