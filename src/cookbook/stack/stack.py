@@ -102,6 +102,9 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         # The scheduler sleeps this long after a loop with nothing to do: a task that just ended waits up to that
         # long for its downstream to be queued (default 1 s per hop of the DAG).
         "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
+        # A task's supervisor notices its process has exited only when its wait times out (default 5 s), and the
+        # LocalExecutor slot stays taken until then: the next task queued behind it waits that long.
+        "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "PYTHONUNBUFFERED": "1",
