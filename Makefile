@@ -22,10 +22,20 @@ help: ## this list
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-setup: $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv) ## create the three locked venvs: harness (.venv), Airflow and Prefect (.venvs/)
+# Each venv carries a stamp of its last sync: `make setup` syncs again only when the lock or the project file is
+# newer (or the venv is gone), so a target that runs it first pays nothing when nothing changed.
+VENV_STAMPS := .venv/.cookbook-synced .venvs/airflow/.cookbook-synced .venvs/prefect/.cookbook-synced
+UV_BOOTSTRAP := $(if $(filter .tools/bin/uv,$(UV)),.tools/bin/uv)
+
+setup: $(VENV_STAMPS) ## create the three locked venvs: harness (.venv), Airflow and Prefect (.venvs/)
+
+.venv/.cookbook-synced: uv.lock pyproject.toml | $(UV_BOOTSTRAP)
 	@$(UV) sync --quiet --locked
-	@UV_PROJECT_ENVIRONMENT=.venvs/airflow $(UV) sync --quiet --locked --no-default-groups --group airflow
-	@UV_PROJECT_ENVIRONMENT=.venvs/prefect $(UV) sync --quiet --locked --no-default-groups --group prefect
+	@touch $@
+
+.venvs/%/.cookbook-synced: uv.lock pyproject.toml | $(UV_BOOTSTRAP)
+	@UV_PROJECT_ENVIRONMENT=.venvs/$* $(UV) sync --quiet --locked --no-default-groups --group $*
+	@touch $@
 
 compare: setup ## run RECIPE on both engines and compare (all recipes when RECIPE is empty; MODE=stack: on `make stack`)
 	@$(if $(filter stack,$(MODE)),$(COOKBOOK) stack compare,$(COOKBOOK) compare) $(RECIPE) $(ARGS)
