@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,15 @@ def test_an_unknown_case_lists_the_recipes_cases() -> None:
     result = cookbook("compare", "xcom", "--case", "nope")
     assert result.returncode == 2
     assert "its cases: " in result.stderr and "default_orders" in result.stderr
+
+
+def test_a_stack_compare_checks_names_before_the_stack(tmp_path: Path) -> None:
+    env = {**os.environ, "COOKBOOK_STACK_DIR": str(tmp_path / "no-stack")}
+    typo = subprocess.run([*COOKBOOK, "stack", "compare", "nope"], capture_output=True, text=True, env=env)
+    assert typo.returncode == 2 and "unknown recipe 'nope'" in typo.stderr
+    down = subprocess.run([*COOKBOOK, "stack", "compare", "xcom"], capture_output=True, text=True, env=env)
+    assert down.returncode != 0 and "`make stack` first" in " ".join(down.stderr.split())
+    assert "Traceback" not in typo.stderr + down.stderr
 
 
 def test_a_folder_that_is_no_cookbook_is_a_usage_error(tmp_path: Path) -> None:

@@ -183,4 +183,8 @@ def _audit(args: argparse.Namespace, console: Console) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m cookbook.cli` loads this file twice (as __main__ and as cookbook.cli); the package's main is the one
+    # whose UsageError the other modules raise.
+    from cookbook.cli import main as package_main
+
+    sys.exit(package_main())

@@ -222,11 +222,12 @@ def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
 def run_compare(cfg: StackConfig, args: argparse.Namespace, console: Console) -> int:
     from cookbook.render import case_panel, matrix, print_summary
 
+    # Bad names first: a typo should not be answered with "start the stack".
+    selection = select(PROJECT_ROOT, args.recipes, args.case)
     names = {p.name for p in running(cfg)}
     if not {"prefect-server", "prefect-worker", "airflow-api-server", "airflow-scheduler"} <= names:
         raise StackError(f"the stack in {cfg.run_dir} is not (fully) running: `make stack` first")
     began = time.perf_counter()
-    selection = select(PROJECT_ROOT, args.recipes, args.case)
     runs = []
     for recipe, cases in selection:
         for case_name in cases:
