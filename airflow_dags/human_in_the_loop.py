@@ -21,7 +21,10 @@ RESPONSE_TIMEOUT = timedelta(hours=1)
 with DAG(
     dag_id="human_in_the_loop",
     schedule=None,
-    params={"release": Param("2026.11", type="string")},
+    params={
+        "release": Param("2026.11", type="string"),
+        "workdir": Param(".", type="string", description="Where the draft and the posts are written."),
+    },
     tags=["cookbook"],
 ) as dag:
 
@@ -29,7 +32,7 @@ with DAG(
     def prepare(params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert params is not None
         notes = f"Release {params['release']}: 3 fixes, 1 feature."
-        Path("draft.md").write_text(notes + "\n", encoding="utf-8")
+        (Path(params["workdir"]) / "draft.md").write_text(notes + "\n", encoding="utf-8")
         return {"release": params["release"], "notes": notes}
 
     # [START hitl_approval]
@@ -56,7 +59,7 @@ with DAG(
     # [END hitl_branch]
 
     # [START hitl_publish]
-    def publish(channel: str, draft: dict[str, Any], approval: dict[str, Any]) -> dict[str, Any]:
+    def publish(channel: str, draft: dict[str, Any], approval: dict[str, Any], workdir: str) -> dict[str, Any]:
         """Write the post with the reason it was approved: what an auditor asks for first."""
         record = {
             "channel": channel,
@@ -64,17 +67,24 @@ with DAG(
             "notes": draft["notes"],
             "reason": approval["params_input"]["reason"],
         }
-        Path("published").mkdir(exist_ok=True)
-        Path(f"published/{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        folder = Path(workdir) / "published"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         return record
 
     @task
-    def publish_blog(draft: dict[str, Any], approval: dict[str, Any]) -> dict[str, Any]:
-        return publish("blog", draft, approval)
+    def publish_blog(
+        draft: dict[str, Any], approval: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        assert params is not None
+        return publish("blog", draft, approval, params["workdir"])
 
     @task
-    def publish_newsletter(draft: dict[str, Any], approval: dict[str, Any]) -> dict[str, Any]:
-        return publish("newsletter", draft, approval)
+    def publish_newsletter(
+        draft: dict[str, Any], approval: dict[str, Any], params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        assert params is not None
+        return publish("newsletter", draft, approval, params["workdir"])
 
     draft = prepare()
     draft >> approve_publish >> choose_channel

@@ -70,42 +70,43 @@ def choose_channel(release: str) -> Channel:
 
 
 @task
-def prepare(release: str) -> dict[str, Any]:
+def prepare(release: str, workdir: str) -> dict[str, Any]:
     notes = f"Release {release}: 3 fixes, 1 feature."
-    Path("draft.md").write_text(notes + "\n", encoding="utf-8")
+    (Path(workdir) / "draft.md").write_text(notes + "\n", encoding="utf-8")
     return {"release": release, "notes": notes}
 
 
 # [START hitl_publish]
-def publish(channel: str, draft: dict[str, Any], approval: Approval) -> dict[str, Any]:
+def publish(channel: str, draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
     """Write the post with the reason it was approved: what an auditor asks for first."""
     record = {"channel": channel, "release": draft["release"], "notes": draft["notes"], "reason": approval.reason}
-    Path("published").mkdir(exist_ok=True)
-    Path(f"published/{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    folder = Path(workdir) / "published"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
 
 
 @task
-def publish_blog(draft: dict[str, Any], approval: Approval) -> dict[str, Any]:
-    return publish("blog", draft, approval)
+def publish_blog(draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
+    return publish("blog", draft, approval, workdir)
 
 
 @task
-def publish_newsletter(draft: dict[str, Any], approval: Approval) -> dict[str, Any]:
-    return publish("newsletter", draft, approval)
+def publish_newsletter(draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
+    return publish("newsletter", draft, approval, workdir)
 
 
 @flow(name="human-in-the-loop")
-def human_in_the_loop(release: str = "2026.11") -> dict[str, Any] | None:
-    draft = prepare(release)
+def human_in_the_loop(release: str = "2026.11", workdir: str = ".") -> dict[str, Any] | None:
+    draft = prepare(release, workdir)
     approval = approve_publish(release, draft["notes"])
     if not approval.approve:
         # A rejection is an answer, not an error: the run completes and nothing is published.
         return None
     channel = choose_channel(release)
     if channel is Channel.BLOG:
-        return publish_blog(draft, approval)
-    return publish_newsletter(draft, approval)
+        return publish_blog(draft, approval, workdir)
+    return publish_newsletter(draft, approval, workdir)
 
 
 # [END hitl_publish]

@@ -11,7 +11,10 @@ pytestmark = pytest.mark.parity
 
 
 def test_an_answer_the_run_never_asks_for_is_an_error_on_both_engines(runs: Runs) -> None:
-    recipe = runs.recipes["human_in_the_loop"]
+    # Under dag.test(), not the recipe's scheduler: its Airflow answers then go through the metadata DB, the path the
+    # recipe's own cases (answered through the REST API) do not take.
+    scheduled = runs.recipes["human_in_the_loop"]
+    recipe = scheduled.model_copy(update={"meta": scheduled.meta.model_copy(update={"airflow_mode": "dag_test"})})
     rejected = recipe.cases_by_name["rejected"]
     channel_answer = recipe.cases_by_name["approved_blog"].respond[1]
     # A rejection ends the questions: the channel answer that follows is never asked for.
