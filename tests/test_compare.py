@@ -172,3 +172,22 @@ def test_overlap_is_measured_from_start_and_end_times_and_bounded() -> None:
         "prefect: 3 of q ran at once, expected 1..2",
     ]
     assert verdict.measures == {"max overlap of q": {"airflow": 3, "prefect": 3}}
+
+
+def test_the_stack_matches_a_mapped_tasks_runs_as_a_multiset_and_no_more() -> None:
+    from cookbook.stack.compare import align_mapped
+
+    def mapped(*outcomes: Outcome) -> dict[str, TaskOutcome]:
+        return {f"validate[{i}]": TaskOutcome(outcome=o, engine_state="x", attempts=1) for i, o in enumerate(outcomes)}
+
+    ok, bad = Outcome.SUCCESS, Outcome.FAILED
+    airflow, prefect = side("airflow", tasks=mapped(ok, bad, ok)), side("prefect", tasks=mapped(bad, ok, ok))
+    align_mapped(airflow, prefect)
+    assert [t.outcome for t in prefect.tasks.values()] == [ok, bad, ok]
+    assert compare(Parity(), Expectation(), airflow, prefect).parity
+
+    # One failure against two: not the same multiset, so nothing moves and the difference shows.
+    airflow, prefect = side("airflow", tasks=mapped(ok, bad, ok)), side("prefect", tasks=mapped(bad, bad, ok))
+    align_mapped(airflow, prefect)
+    assert [prefect.tasks[f"validate[{i}]"].outcome for i in range(3)] == [bad, bad, ok]
+    assert not compare(Parity(), Expectation(), airflow, prefect).parity

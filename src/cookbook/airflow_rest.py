@@ -72,6 +72,25 @@ class AirflowRest:
             raise RunRefused(f"the API refused the run: {detail}", request=answer.request, response=answer)
         return answer.raise_for_status().json()["dag_run_id"]
 
+    def delete_dated_runs(self, dag_id: str, timeout: float) -> int:
+        """Delete every run with a logical date of the DAG and of the DAGs defined in the same file.
+
+        A DAG has at most one run per logical date, and a DAG that triggers another for a date makes a run of
+        that one too; on a long-lived stack, comparing a dated case again needs both gone. Runs started without a
+        logical date (most manual runs) are kept.
+        """
+        self._wait_parsed(dag_id, timeout, time.monotonic() + timeout)
+        fileloc = self.client.get(f"/dags/{dag_id}").raise_for_status().json()["fileloc"]
+        dags = self.client.get("/dags", params={"limit": 1000}).raise_for_status().json()["dags"]
+        deleted = 0
+        for dag in (d for d in dags if d["fileloc"] == fileloc):
+            query = {"logical_date_gte": "1970-01-01T00:00:00Z", "limit": 1000}
+            path = f"/dags/{dag['dag_id']}/dagRuns"
+            for run in self.client.get(path, params=query).raise_for_status().json()["dag_runs"]:
+                self.client.delete(f"{path}/{run['dag_run_id']}").raise_for_status()
+                deleted += 1
+        return deleted
+
     def backfill(
         self,
         dag_id: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,14 +62,48 @@ class PrefectApi:
         self.cfg = cfg
         self.client = httpx.Client(base_url=cfg.prefect_api_url, headers=auth_headers(), timeout=30)
 
-    def run_deployment(self, flow_name: str, deployment: str, parameters: dict[str, Any], timeout: float) -> dict:
+    def run_deployment(
+        self,
+        flow_name: str,
+        deployment: str,
+        parameters: dict[str, Any],
+        timeout: float,
+        scheduled_time: str | None = None,
+    ) -> dict:
+        """Start a run of the deployment (what `prefect deployment run` does) and wait for it to end.
+
+        `scheduled_time`: the case's logical date, as the run's scheduled start (a past one is due at once); a flow
+        reads it as Airflow's logical date (`flow_run.scheduled_start_time`)."""
         answer = self.client.get(f"/deployments/name/{flow_name}/{deployment}")
         if answer.status_code == 404:
             raise StackError(f"no deployment {flow_name}/{deployment} on the stack's server: `make deploy` first")
         deployment_id = answer.raise_for_status().json()["id"]
-        run = self.client.post(f"/deployments/{deployment_id}/create_flow_run", json={"parameters": parameters})
+        body: dict[str, Any] = {"parameters": parameters}
+        if scheduled_time:
+            body["state"] = {"type": "SCHEDULED", "state_details": {"scheduled_time": scheduled_time}}
+        run = self.client.post(f"/deployments/{deployment_id}/create_flow_run", json=body)
         flow_run_id = run.raise_for_status().json()["id"]
         return self.wait(flow_run_id, timeout)
+
+    def delete_finished_runs(self, flow_module: str) -> int:
+        """Delete the ended runs of every deployment whose flow lives in `flow_module` (prefect_flows/x.py).
+
+        Airflow's counterpart is `AirflowRest.delete_dated_runs`: on a long-lived stack, a sensor looking for "a
+        completed upstream run scheduled for that date" would otherwise find the one an earlier compare left.
+        """
+        deployments = self.client.post("/deployments/filter", json={"limit": 200}).raise_for_status().json()
+        ids = [d["id"] for d in deployments if (d.get("entrypoint") or "").startswith(f"{flow_module}:")]
+        if not ids:
+            return 0
+        body = {
+            "deployments": {"id": {"any_": ids}},
+            "flow_runs": {"state": {"type": {"any_": sorted(_FINAL)}}},
+            "limit": 200,
+        }
+        runs = self.client.post("/flow_runs/filter", json=body).raise_for_status().json()
+        for run in runs:
+            self.client.delete(f"/flow_runs/{run['id']}").raise_for_status()
+        return len(runs)
 
     def wait(self, flow_run_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -92,8 +127,20 @@ class PrefectApi:
         return _unwrap(record)
 
     def task_runs(self, flow_run_id: str) -> list[dict]:
-        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
-        return self.client.post("/task_runs/filter", json=body).raise_for_status().json()
+        """The task runs of the flow run and of its subflow runs, at any depth (a task group is a subflow)."""
+        flow_run_ids, frontier, calls = [flow_run_id], [flow_run_id], set()
+        while frontier:
+            body = {"flow_runs": {"parent_flow_run_id": {"any_": frontier}}, "limit": 200}
+            children = self.client.post("/flow_runs/filter", json=body).raise_for_status().json()
+            calls.update(c["parent_task_run_id"] for c in children)
+            frontier = [c["id"] for c in children if c["id"] not in flow_run_ids]
+            flow_run_ids.extend(frontier)
+        body = {"flow_runs": {"id": {"any_": flow_run_ids}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
+        runs = self.client.post("/task_runs/filter", json=body).raise_for_status().json()
+        for run in runs:
+            # The task run a subflow call leaves in its parent ("enrich-0"): reported under that name, as in-process.
+            run["subflow_call"] = run["id"] in calls
+        return runs
 
     def settled_task_runs(self, flow_run_id: str, timeout: float = 15.0) -> list[dict]:
         """Task run states reach the server as events, processed asynchronously: wait until they stop moving."""
@@ -119,6 +166,16 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
+def _task_name(run: dict) -> str:
+    """The task a run belongs to. A run named by the task's `task_run_name` ("validate-emea") carries no generated
+    suffix; its task_key ("<function name>-<code hash>") still names the function, which is the task's default name.
+    (The in-process compare maps task keys to names from the imported module; this process has no Prefect.)"""
+    name = prefect_task_name(run["name"])
+    if name == run["name"] and run.get("task_key") and not run.get("subflow_call"):
+        return str(run["task_key"]).rpartition("-")[0] or name
+    return name
+
+
 def _prefect_outcome(run: dict) -> TaskOutcome:
     state_type = run.get("state_type") or "PENDING"
     state_name = run.get("state_name") or state_type.title()
@@ -140,7 +197,10 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     began = time.perf_counter()
     deployment = deployment_for(recipe.name, recipe.flow_name)
     try:
-        flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds)
+        logical_date = case.logical_date.isoformat() if case.logical_date else None
+        if logical_date:
+            api.delete_finished_runs(f"prefect_flows/{recipe.name}.py")
+        flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds, logical_date)
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code != 409:
             raise
@@ -157,7 +217,7 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
         report.error = SideError(kind="run_error", message=" ".join(message.split()))
     by_task: dict[str, list[dict]] = {}
     for run in api.settled_task_runs(flow_run["id"]):
-        by_task.setdefault(prefect_task_name(run["name"]), []).append(run)
+        by_task.setdefault(_task_name(run), []).append(run)
     for name, calls in sorted(by_task.items()):
         # Creation order: the flow runs in the worker's process, where its submissions cannot be observed, so
         # the order of a mapped task's runs can follow the worker threads' race (the in-process compare records
@@ -175,6 +235,10 @@ def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     try:
         logical_date = case.logical_date.isoformat() if case.logical_date else None
         began = time.perf_counter()
+        if logical_date:
+            # The stack keeps its runs between compares: a dated case compared again would be refused (one run per
+            # DAG and logical date), and so would the runs it triggers.
+            rest.delete_dated_runs(recipe.dag_id, recipe.meta.timeout_seconds)
         try:
             run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
         except RunRefused as exc:  # the conf broke the DAG's params: no run exists
@@ -203,6 +267,38 @@ def _guarded(side: Any, engine: str, *args: Any) -> SideReport:
         )
 
 
+_INDEXED = re.compile(r"^(?P<name>.+)\[(?P<index>\d+)\]$")
+
+
+def align_mapped(airflow: SideReport, prefect: SideReport) -> None:
+    """Give a mapped task's Prefect runs the indexes of the Airflow runs they match, when they match as a multiset.
+
+    The flow runs in the worker's process, and the server does not record the order in which a task was mapped
+    (its runs are created in the task runner's threads, in whatever order those get to it), so on the stack a
+    mapped task's calls are compared as a multiset of (outcome, attempts). Different outcomes still differ.
+    """
+    groups: dict[str, dict[str, list[str]]] = {}
+    for engine, report in (("airflow", airflow), ("prefect", prefect)):
+        for key in report.tasks:
+            if match := _INDEXED.match(key):
+                groups.setdefault(match["name"], {"airflow": [], "prefect": []})[engine].append(key)
+    for keys in groups.values():
+        if len(keys["airflow"]) != len(keys["prefect"]) or len(keys["airflow"]) < 2:
+            continue
+        by_index = sorted(keys["airflow"], key=lambda k: int(_INDEXED.match(k)["index"]))  # type: ignore[index]
+        pool = [prefect.tasks[k] for k in sorted(keys["prefect"], key=lambda k: int(_INDEXED.match(k)["index"]))]  # type: ignore[index]
+        aligned = {}
+        for key in by_index:
+            wanted = (airflow.tasks[key].outcome, airflow.tasks[key].attempts)
+            found = next((t for t in pool if (t.outcome, t.attempts) == wanted), None)
+            if found is None:
+                break
+            pool.remove(found)
+            aligned[key] = found
+        else:
+            prefect.tasks.update(aligned)
+
+
 def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
     reason = unsupported(case)
     if reason:
@@ -213,9 +309,11 @@ def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
         futures = {}
         for engine, side in (("airflow", airflow_side), ("prefect", prefect_side)):
             workdir = cfg.run_dir / "work" / recipe.name / f"{case.name}-{stamp}" / engine
+            workdir.mkdir(parents=True)  # as the in-process harness does: flows may require it to exist
             params = expand(case.params_of(engine), {"workdir": str(workdir)})
             futures[engine] = pool.submit(_guarded, side, engine, cfg, recipe, case, params, workdir)
         reports = {engine: future.result() for engine, future in futures.items()}
+    align_mapped(reports["airflow"], reports["prefect"])
     return CaseRun.judge(recipe, case, reports)
 
 
@@ -227,18 +325,26 @@ def run_compare(cfg: StackConfig, args: argparse.Namespace, console: Console) ->
     names = {p.name for p in running(cfg)}
     if not {"prefect-server", "prefect-worker", "airflow-api-server", "airflow-scheduler"} <= names:
         raise StackError(f"the stack in {cfg.run_dir} is not (fully) running: `make stack` first")
+    # A case named with --case must run; otherwise cases that need the in-process harness are skipped, and said so.
+    wanted = [
+        (recipe, recipe.cases_by_name[name])
+        for recipe, cases in selection
+        for name in cases
+        if args.case or not unsupported(recipe.cases_by_name[name])
+    ]
+    skipped = sum(len(cases) for _, cases in selection) - len(wanted)
+    if not wanted:
+        raise StackError("every selected case needs per-case fixtures: use `make compare` without MODE")
     began = time.perf_counter()
     runs = []
-    for recipe, cases in selection:
-        for case_name in cases:
-            case = recipe.cases_by_name[case_name]
-            if not args.recipes and unsupported(case):
-                continue
-            run = compare_case(cfg, recipe, case)
-            runs.append(run)
-            if len(selection) == 1 or not run.verdict.parity:
-                console.print(case_panel(run))
+    for recipe, case in wanted:
+        run = compare_case(cfg, recipe, case)
+        runs.append(run)
+        if len(selection) == 1 or not run.verdict.parity:
+            console.print(case_panel(run))
     if len(selection) > 1:
         console.print(matrix(runs))
     print_summary(console, runs, time.perf_counter() - began)
+    if skipped:
+        console.print(f"skipped {skipped} case(s) that need per-case fixtures; `make compare` without MODE runs them")
     return 0 if all(r.verdict.parity for r in runs) else 1

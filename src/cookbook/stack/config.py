@@ -74,6 +74,18 @@ class StackConfig:
         return self.run_dir / "stack.json"
 
     @property
+    def airflow_cwd(self) -> Path:
+        """The Airflow components' working directory, so also their tasks': a file a DAG writes to a relative
+        path lands here, not in the checkout."""
+        return self.run_dir / "airflow" / "cwd"
+
+    @property
+    def flows_root(self) -> Path:
+        """$COOKBOOK_ROOT for the worker's flow runs: their working directory, with `prefect_flows` linked in, so
+        entrypoints resolve and a file a flow writes to a relative path lands here, not in the checkout."""
+        return self.run_dir / "prefect" / "flows-root"
+
+    @property
     def result_storage(self) -> Path:
         return self.run_dir / "prefect" / "storage"
 

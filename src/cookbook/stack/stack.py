@@ -63,7 +63,7 @@ def prefect_env(cfg: StackConfig) -> dict[str, str]:
         # The worker keeps each flow run's working copy under $TMPDIR/runner_storage: keep it in the run dir.
         "TMPDIR": str(home / "tmp"),
         # prefect.yaml's pull step runs each flow from here.
-        "COOKBOOK_ROOT": str(PROJECT_ROOT),
+        "COOKBOOK_ROOT": str(cfg.flows_root),
         "PYTHONUNBUFFERED": "1",
         # prefect.yaml's job command says `python`: the Prefect venv's.
         "PATH": f"{PREFECT_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -193,7 +193,16 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _working_directories(cfg: StackConfig) -> None:
+    cfg.airflow_cwd.mkdir(parents=True, exist_ok=True)
+    cfg.flows_root.mkdir(parents=True, exist_ok=True)
+    link = cfg.flows_root / "prefect_flows"
+    if not link.is_symlink():
+        link.symlink_to(PROJECT_ROOT / "prefect_flows", target_is_directory=True)
+
+
 def _start_all(cfg: StackConfig, progress: Progress) -> None:
+    _working_directories(cfg)
     penv, aenv = prefect_env(cfg), airflow_env(cfg)
     logs = cfg.log_dir
     progress(f"starting the Prefect server on {HOST}:{cfg.prefect_port}; migrating Airflow's metadata DB")
@@ -223,7 +232,7 @@ def _start_all(cfg: StackConfig, progress: Progress) -> None:
     }
     started = {"prefect-server": server}
     for name, argv in airflow_commands.items():
-        started[name] = start(cfg.pid_dir, name, argv, aenv, logs / f"{name}.log", PROJECT_ROOT)
+        started[name] = start(cfg.pid_dir, name, argv, aenv, logs / f"{name}.log", cfg.airflow_cwd)
     _wait(started, f"{cfg.prefect_api_url}/health", cfg, "the Prefect server")
     progress(f"starting a process worker on work pool {WORK_POOL!r}")
     started["prefect-worker"] = start_worker(cfg)
