@@ -86,6 +86,32 @@ def test_deployment_run_on_the_worker_matches_airflow_under_its_scheduler(stack:
     assert first.prefect.result == {"valid_count": 2, "rejected_count": 1, "total": 155.5}
 
 
+def test_dated_subflow_and_mapped_cases_stay_at_parity_when_compared_again(stack: StackConfig) -> None:
+    # A stack keeps its runs: the dated case's second compare meets the first one's runs (its own DAG's and the
+    # upstream run it triggered) and the Prefect upstream run the sensor could mistake for this one's.
+    cases = [("external_task_sensor", "upstream_succeeds"), ("task_groups", "default_orders")]
+    cases += [("dynamic_mapping", "negative_amount")]
+    last = {}
+    for _ in range(2):
+        for name, case in cases:
+            recipe = load_recipe(PROJECT_ROOT / "recipes" / f"{name}.md")
+            last[name] = run = compare_case(stack, recipe, recipe.cases_by_name[case])
+            assert run.verdict.parity, (name, case, run.verdict.differences)
+    assert last["external_task_sensor"].prefect.result == last["external_task_sensor"].airflow.result is not None
+    assert last["task_groups"].prefect.tasks["enrich.score.rank"].outcome == "success"  # a task of a subflow
+    assert last["dynamic_mapping"].prefect.tasks["validate[1]"].outcome == "failed"  # at Airflow's index
+
+
+def test_files_written_to_a_relative_path_stay_out_of_the_checkout(stack: StackConfig) -> None:
+    recipe = load_recipe(PROJECT_ROOT / "recipes" / "timeouts.md")
+    run = compare_case(stack, recipe, recipe.cases_by_name["in_time"])
+    assert run.verdict.parity, run.verdict.differences
+    # timeouts writes out/export.csv relative to its working directory: each engine has its own, in the run dir.
+    assert (stack.airflow_cwd / "out" / "export.csv").is_file()
+    assert (stack.flows_root / "out" / "export.csv").is_file()
+    assert not (PROJECT_ROOT / "out" / "export.csv").exists()
+
+
 def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> None:
     answer = subprocess.run(
         [str(PREFECT_BIN / "prefect"), "deployment", "run", "xcom/xcom", "--watch", "--watch-interval", "1"],
@@ -128,6 +154,11 @@ def _deploy_slow_flow(stack: StackConfig, api: PrefectApi) -> str:
     # Prefect's own `prefect deploy`, through the project's wrapper (see cookbook.stack.prefect_cli); the pull step
     # is prefect.yaml's (the checkout), which the command reads but does not change.
     wrapper = [str(PREFECT_BIN / "python"), "-m", "cookbook.stack.prefect_cli", "--no-prompt"]
+    # Flow runs start in the stack's flow root, which links in prefect_flows/ only: add this test's flow folder.
+    link = stack.flows_root / "tests" / "stack_flows"
+    link.parent.mkdir(exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(PROJECT_ROOT / "tests" / "stack_flows", target_is_directory=True)
     answer = subprocess.run(
         [*wrapper, "deploy", SLOW_FLOW, "--name", "slow", "--pool", "default"],
         env=prefect_env(stack),
