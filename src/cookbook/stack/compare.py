@@ -219,9 +219,8 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     for run in api.settled_task_runs(flow_run["id"]):
         by_task.setdefault(_task_name(run), []).append(run)
     for name, calls in sorted(by_task.items()):
-        # Creation order: the flow runs in the worker's process, where its submissions cannot be observed, so
-        # the order of a mapped task's runs can follow the worker threads' race (the in-process compare records
-        # submissions; see workers/prefect_worker.py).
+        # Creation order, which for a mapped task follows the worker threads' race: align_mapped matches such runs
+        # to Airflow's by outcome afterwards (the in-process compare records the submissions themselves).
         calls.sort(key=lambda r: r["created"])
         for index, run in enumerate(calls):
             report.tasks[indexed_name(name, index if len(calls) > 1 else None)] = _prefect_outcome(run)
@@ -277,23 +276,24 @@ def align_mapped(airflow: SideReport, prefect: SideReport) -> None:
     (its runs are created in the task runner's threads, in whatever order those get to it), so on the stack a
     mapped task's calls are compared as a multiset of (outcome, attempts). Different outcomes still differ.
     """
-    groups: dict[str, dict[str, list[str]]] = {}
+    groups: dict[str, dict[str, dict[int, str]]] = {}
     for engine, report in (("airflow", airflow), ("prefect", prefect)):
         for key in report.tasks:
             if match := _INDEXED.match(key):
-                groups.setdefault(match["name"], {"airflow": [], "prefect": []})[engine].append(key)
+                group = groups.setdefault(match["name"], {"airflow": {}, "prefect": {}})
+                group[engine][int(match["index"])] = key
     for keys in groups.values():
-        if len(keys["airflow"]) != len(keys["prefect"]) or len(keys["airflow"]) < 2:
+        if len(keys["airflow"]) < 2 or keys["airflow"].keys() != keys["prefect"].keys():
             continue
-        by_index = sorted(keys["airflow"], key=lambda k: int(_INDEXED.match(k)["index"]))  # type: ignore[index]
-        pool = [prefect.tasks[k] for k in sorted(keys["prefect"], key=lambda k: int(_INDEXED.match(k)["index"]))]  # type: ignore[index]
+        unclaimed = [prefect.tasks[keys["prefect"][i]] for i in sorted(keys["prefect"])]
         aligned = {}
-        for key in by_index:
+        for index in sorted(keys["airflow"]):
+            key = keys["airflow"][index]
             wanted = (airflow.tasks[key].outcome, airflow.tasks[key].attempts)
-            found = next((t for t in pool if (t.outcome, t.attempts) == wanted), None)
+            found = next((t for t in unclaimed if (t.outcome, t.attempts) == wanted), None)
             if found is None:
                 break
-            pool.remove(found)
+            unclaimed.remove(found)
             aligned[key] = found
         else:
             prefect.tasks.update(aligned)
