@@ -72,18 +72,20 @@ def wait_for_extract(deployment: str, logical_date: datetime) -> str:
             expected_start_time=FlowRunFilterExpectedStartTime(after_=logical_date, before_=logical_date)
         )
         while True:
-            # Prefect allows several runs for one moment (a manual re-run, say); the newest one is the answer.
+            # Prefect allows several runs for one moment (a re-run, say); the newest one is the answer. "Newest"
+            # by creation time: a run's id is random (ID_DESC would pick any of them) and no sort is by `created`.
             runs = client.read_flow_runs(
                 deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[upstream.id])),
                 flow_run_filter=same_date,
-                sort=FlowRunSort.ID_DESC,
-                limit=1,
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,  # all equal here; a sort must be given
+                limit=200,
             )
-            state = runs[0].state if runs else None
-            if state is not None and state.is_completed():
-                return str(runs[0].id)
-            if state is not None and state.type in FAILED:
-                raise RuntimeError(f"{deployment} run {runs[0].name} for {logical_date} ended {state.name}")
+            newest = max(runs, key=lambda run: run.created.timestamp() if run.created else 0.0, default=None)
+            state = newest.state if newest else None
+            if newest and state and state.is_completed():
+                return str(newest.id)
+            if newest and state and state.type in FAILED:
+                raise RuntimeError(f"{deployment} run {newest.name} for {logical_date} ended {state.name}")
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"no completed {deployment} run for {logical_date} within {SENSOR_TIMEOUT} s")
             time.sleep(POKE_INTERVAL)

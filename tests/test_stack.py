@@ -88,7 +88,8 @@ def test_deployment_run_on_the_worker_matches_airflow_under_its_scheduler(stack:
 
 def test_dated_subflow_and_mapped_cases_stay_at_parity_when_compared_again(stack: StackConfig) -> None:
     # A stack keeps its runs: the dated case's second compare meets the first one's runs (its own DAG's and the
-    # upstream run it triggered) and the Prefect upstream run the sensor could mistake for this one's.
+    # upstream run it triggered), and on Prefect the earlier upstream runs for that date, which the sensor must
+    # not mistake for this run's (it did: it took the highest run id, and ids are random).
     cases = [("external_task_sensor", "upstream_succeeds"), ("task_groups", "default_orders")]
     cases += [("dynamic_mapping", "negative_amount")]
     last = {}

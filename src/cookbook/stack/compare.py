@@ -85,26 +85,6 @@ class PrefectApi:
         flow_run_id = run.raise_for_status().json()["id"]
         return self.wait(flow_run_id, timeout)
 
-    def delete_finished_runs(self, flow_module: str) -> int:
-        """Delete the ended runs of every deployment whose flow lives in `flow_module` (prefect_flows/x.py).
-
-        Airflow's counterpart is `AirflowRest.delete_dated_runs`: on a long-lived stack, a sensor looking for "a
-        completed upstream run scheduled for that date" would otherwise find the one an earlier compare left.
-        """
-        deployments = self.client.post("/deployments/filter", json={"limit": 200}).raise_for_status().json()
-        ids = [d["id"] for d in deployments if (d.get("entrypoint") or "").startswith(f"{flow_module}:")]
-        if not ids:
-            return 0
-        body = {
-            "deployments": {"id": {"any_": ids}},
-            "flow_runs": {"state": {"type": {"any_": sorted(_FINAL)}}},
-            "limit": 200,
-        }
-        runs = self.client.post("/flow_runs/filter", json=body).raise_for_status().json()
-        for run in runs:
-            self.client.delete(f"/flow_runs/{run['id']}").raise_for_status()
-        return len(runs)
-
     def wait(self, flow_run_id: str, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         while True:
@@ -198,8 +178,6 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     deployment = deployment_for(recipe.name, recipe.flow_name)
     try:
         logical_date = case.logical_date.isoformat() if case.logical_date else None
-        if logical_date:
-            api.delete_finished_runs(f"prefect_flows/{recipe.name}.py")
         flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds, logical_date)
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code != 409:
