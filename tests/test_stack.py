@@ -27,7 +27,16 @@ from cookbook.stack.compare import PrefectApi, compare_case
 from cookbook.stack.config import HOST, StackConfig
 from cookbook.stack.deploy import deploy
 from cookbook.stack.sockets import listeners
-from cookbook.stack.stack import PREFECT_BIN, down, prefect_env, running, start_worker, status, up
+from cookbook.stack.stack import (
+    PREFECT_BIN,
+    down,
+    link_into_flows_root,
+    prefect_env,
+    running,
+    start_worker,
+    status,
+    up,
+)
 
 pytestmark = pytest.mark.stack
 
@@ -156,10 +165,7 @@ def _deploy_slow_flow(stack: StackConfig, api: PrefectApi) -> str:
     # is prefect.yaml's (the checkout), which the command reads but does not change.
     wrapper = [str(PREFECT_BIN / "python"), "-m", "cookbook.stack.prefect_cli", "--no-prompt"]
     # Flow runs start in the stack's flow root, which links in prefect_flows/ only: add this test's flow folder.
-    link = stack.flows_root / "tests" / "stack_flows"
-    link.parent.mkdir(exist_ok=True)
-    if not link.is_symlink():
-        link.symlink_to(PROJECT_ROOT / "tests" / "stack_flows", target_is_directory=True)
+    link_into_flows_root(stack, "tests/stack_flows")
     answer = subprocess.run(
         [*wrapper, "deploy", SLOW_FLOW, "--name", "slow", "--pool", "default"],
         env=prefect_env(stack),

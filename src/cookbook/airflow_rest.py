@@ -79,8 +79,7 @@ class AirflowRest:
         that one too; on a long-lived stack, comparing a dated case again needs both gone. Runs started without a
         logical date (most manual runs) are kept.
         """
-        self._wait_parsed(dag_id, timeout, time.monotonic() + timeout)
-        fileloc = self.client.get(f"/dags/{dag_id}").raise_for_status().json()["fileloc"]
+        fileloc = self._wait_parsed(dag_id, timeout, time.monotonic() + timeout)["fileloc"]
         dags = self.client.get("/dags", params={"limit": 1000}).raise_for_status().json()["dags"]
         deleted = 0
         for dag in (d for d in dags if d["fileloc"] == fileloc):
@@ -134,12 +133,13 @@ class AirflowRest:
         # Runs of earlier backfills in the range keep their own conf unless this backfill reprocessed them.
         return [run for run in runs if run["conf"] == conf]
 
-    def _wait_parsed(self, dag_id: str, timeout: float, deadline: float) -> None:
-        """Until the dag-processor has parsed the DAG: the API knows a DAG only from then on."""
-        while self.client.get(f"/dags/{dag_id}").status_code != 200:
+    def _wait_parsed(self, dag_id: str, timeout: float, deadline: float) -> dict[str, Any]:
+        """The DAG as the API describes it, once the dag-processor has parsed it (the API knows it only from then)."""
+        while (answer := self.client.get(f"/dags/{dag_id}")).status_code != 200:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the dag-processor did not parse {dag_id!r} within {timeout:.0f} s")
             time.sleep(POLL_SECONDS)
+        return answer.json()
 
     def wait(self, dag_id: str, run_id: str, timeout: float | None = None) -> str:
         """The run's final state, or its state when `timeout` runs out."""

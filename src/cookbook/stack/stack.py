@@ -29,6 +29,7 @@ from cookbook.stack.config import (
     postgres_reachable,
 )
 from cookbook.stack.sockets import Listener, listeners
+from cookbook.workers.airflow_scheduler import QUICK_SCHEDULING
 
 PREFECT_BIN = PROJECT_ROOT / ".venvs" / "prefect" / "bin"
 AIRFLOW_BIN = PROJECT_ROOT / ".venvs" / "airflow" / "bin"
@@ -98,13 +99,7 @@ def airflow_env(cfg: StackConfig) -> dict[str, str]:
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{AIRFLOW_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
-        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-        # The scheduler sleeps this long after a loop with nothing to do: a task that just ended waits up to that
-        # long for its downstream to be queued (default 1 s per hop of the DAG).
-        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
-        # A task's supervisor notices its process has exited only when its wait times out (default 5 s), and the
-        # LocalExecutor slot stays taken until then: the next task queued behind it waits that long.
-        "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+        **QUICK_SCHEDULING,
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
         "PYTHONUNBUFFERED": "1",
@@ -193,12 +188,18 @@ def _write_private(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def link_into_flows_root(cfg: StackConfig, folder: str) -> None:
+    """Make the checkout's `folder` (a path relative to it) visible at the same path under the flow root, where
+    the worker's flow runs resolve their entrypoints."""
+    link = cfg.flows_root / folder
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(PROJECT_ROOT / folder, target_is_directory=True)
+
+
 def _working_directories(cfg: StackConfig) -> None:
     cfg.airflow_cwd.mkdir(parents=True, exist_ok=True)
-    cfg.flows_root.mkdir(parents=True, exist_ok=True)
-    link = cfg.flows_root / "prefect_flows"
-    if not link.is_symlink():
-        link.symlink_to(PROJECT_ROOT / "prefect_flows", target_is_directory=True)
+    link_into_flows_root(cfg, "prefect_flows")
 
 
 def _start_all(cfg: StackConfig, progress: Progress) -> None:

@@ -29,6 +29,17 @@ PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 DB_PREFIX = "cookbook_sched_"
 USER = "cookbook"
 PARALLELISM = 4  # above the pools' slots, so a pool (not the executor) is what limits a run
+# Airflow settings for a small local scheduler, shared with the stack (cookbook.stack.stack.airflow_env). The
+# defaults cost seconds per task on a small DAG (measured, see docs/infrastructure.md).
+QUICK_SCHEDULING = {
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+    # The scheduler sleeps this long after a loop with nothing to do: a task that just ended waits up to that long
+    # for its downstream to be queued (default 1 s per hop of the DAG).
+    "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
+    # A task's supervisor notices its process has exited only when its wait times out (default 5 s), and the
+    # LocalExecutor slot stays taken until then: the next task queued behind it waits that long.
+    "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+}
 
 
 class StackUnavailable(RuntimeError):
@@ -87,12 +98,7 @@ class SchedulerStack:
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.home / "logs"),
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            # Downstream tasks are queued in the loop after their upstream ended (default idle sleep: 1 s a hop).
-            "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.1",
-            # A task's supervisor notices its process has exited only when its wait times out (default 5 s); until
-            # then the LocalExecutor slot stays taken and the tasks queued behind it wait.
-            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "1",
+            **QUICK_SCHEDULING,
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "2",
             "PYTHONUNBUFFERED": "1",
