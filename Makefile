@@ -12,7 +12,7 @@ MODE ?=
 ARGS ?=
 COOKBOOK := .venv/bin/cookbook
 
-.PHONY: help setup compare list test test-stack lint format bench clean docs docs-build docs-capture stack stack-down stack-status deploy
+.PHONY: help setup compare mutate list test test-stack lint format bench clean docs docs-build docs-capture stack stack-down stack-status deploy
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ setup: $(VENV_STAMPS) ## create the three locked venvs: harness (.venv), Airflow
 
 compare: setup ## run RECIPE on both engines and compare (all recipes when RECIPE is empty; MODE=stack: on `make stack`)
 	@$(if $(filter stack,$(MODE)),$(COOKBOOK) stack compare,$(COOKBOOK) compare) $(RECIPE) $(ARGS)
+
+mutate: setup ## mutation testing of RECIPE's Prefect flow (all when empty): does a case notice each fault? ARGS=--list
+	@$(COOKBOOK) mutate $(RECIPE) $(ARGS)
 
 list: setup ## list the recipes
 	@$(COOKBOOK) list

@@ -60,7 +60,7 @@ def write_recipe(root: Path, name: str, concepts: list[tuple[str, str]]) -> None
         f"  - airflow: {json.dumps(text)}\n    prefect: its equivalent\n    effort: {effort}"
         for text, effort in concepts
     ]
-    lines += ["cases:", "  - name: one"]
+    lines += ["cases:", "  - name: one", "    expect: {run_state: success, tasks: {t: success}}"]
     (root / "recipes").mkdir(parents=True, exist_ok=True)
     (root / "recipes" / f"{name}.md").write_text("---\n" + "\n".join(lines) + "\n---\nbody\n", encoding="utf-8")
 

@@ -100,7 +100,22 @@ def test_bad_pairs_are_reported_by_side_and_nothing_is_left_running(tmp_path: Pa
         assert error["kind"] == "timeout"
         assert "awaited files did not appear" in error["message"] and "never_written.txt" in error["message"]
     assert runs["awaits_missing"]["verdict"]["parity"] is False
-    assert "MISMATCH: 5 of 6 cases differ" in " ".join(result.stdout.split())
+    # Both sides failed in the same task, for different reasons: the classes are compared, not only the states.
+    wrong_error = runs["wrong_error"]["verdict"]
+    assert wrong_error["status"] == "mismatch"
+    assert [(d["aspect"], d["where"]) for d in wrong_error["differences"]] == [
+        ("expectation", "errors.total"),
+        ("error", "total"),
+    ]
+    assert "it failed with KeyError" in wrong_error["differences"][0]["note"]
+    # Our own code failing is a harness break, never a mismatch the translation is blamed for.
+    assert runs["harness_broke"]["prefect"]["error"]["kind"] == "harness_error"
+    assert runs["harness_broke"]["verdict"]["status"] == "harness_error"
+    summary = " ".join(result.stdout.split())
+    assert "HARNESS BROKE: 1/8 cases match" in summary
+    mismatched = ["wrong_result", "wrong_error", "broken_dag", "hangs", "leaky", "awaits_missing"]
+    assert f"6 mismatch: {', '.join(f'{name}/default' for name in mismatched)}" in summary
+    assert "1 harness broke: harness_broke/default" in summary
     assert "Traceback" not in result.stdout + result.stderr
     leftovers = [pid for pid in worker_pids() if _group_alive(pid)]
     assert leftovers == []

@@ -8,7 +8,7 @@ import pytest
 
 from cookbook.compare import compare, deep_diff, normalise
 from cookbook.recipe import Expectation, Parity
-from cookbook.report import FileRecord, Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import ENGINES, FileRecord, Outcome, RunState, SideError, SideReport, TaskOutcome
 
 
 def side(engine: str, **overrides: Any) -> SideReport:
@@ -53,11 +53,15 @@ def test_a_different_task_outcome_is_caught() -> None:
     assert ("tasks", "load") in aspects(verdict)
 
 
-def test_a_task_missing_on_one_side_counts_as_not_run() -> None:
+def test_a_task_missing_on_one_side_was_skipped_by_the_flow_when_its_run_succeeded() -> None:
     tasks = {"extract": side("prefect").tasks["extract"]}
     verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=tasks))
     [difference] = verdict.differences
-    assert (difference.where, difference.airflow, difference.prefect) == ("load", Outcome.SUCCESS, Outcome.NOT_RUN)
+    assert (difference.where, difference.airflow, difference.prefect) == (
+        "load",
+        Outcome.SUCCESS,
+        Outcome.SKIPPED_BY_RULE,
+    )
 
 
 def test_a_renamed_task_is_two_differences() -> None:
@@ -178,16 +182,204 @@ def test_the_stack_matches_a_mapped_tasks_runs_as_a_multiset_and_no_more() -> No
     from cookbook.stack.compare import align_mapped
 
     def mapped(*outcomes: Outcome) -> dict[str, TaskOutcome]:
-        return {f"validate[{i}]": TaskOutcome(outcome=o, engine_state="x", attempts=1) for i, o in enumerate(outcomes)}
+        kind = lambda o: "ValueError" if o is Outcome.FAILED else None  # noqa: E731
+        return {
+            f"validate[{i}]": TaskOutcome(outcome=o, engine_state="x", attempts=1, error_type=kind(o))
+            for i, o in enumerate(outcomes)
+        }
 
     ok, bad = Outcome.SUCCESS, Outcome.FAILED
+    declared = Expectation(errors={"validate": "ValueError"})
     airflow, prefect = side("airflow", tasks=mapped(ok, bad, ok)), side("prefect", tasks=mapped(bad, ok, ok))
-    align_mapped(airflow, prefect)
-    assert [t.outcome for t in prefect.tasks.values()] == [ok, bad, ok]
-    assert compare(Parity(), Expectation(), airflow, prefect).parity
+    aligned = align_mapped(airflow, prefect)
+    assert [t.outcome for t in aligned.tasks.values()] == [ok, bad, ok]
+    assert [t.outcome for t in prefect.tasks.values()] == [bad, ok, ok]  # the report as recorded is kept
+    assert compare(Parity(), declared, airflow, aligned).parity
 
     # One failure against two: not the same multiset, so nothing moves and the difference shows.
     airflow, prefect = side("airflow", tasks=mapped(ok, bad, ok)), side("prefect", tasks=mapped(bad, bad, ok))
-    align_mapped(airflow, prefect)
-    assert [prefect.tasks[f"validate[{i}]"].outcome for i in range(3)] == [bad, bad, ok]
-    assert not compare(Parity(), Expectation(), airflow, prefect).parity
+    aligned = align_mapped(airflow, prefect)
+    assert [aligned.tasks[f"validate[{i}]"].outcome for i in range(3)] == [bad, bad, ok]
+    assert not compare(Parity(), declared, airflow, aligned).parity
+
+
+def failed(error_type: str | None, outcome: Outcome = Outcome.FAILED) -> TaskOutcome:
+    return TaskOutcome(outcome=outcome, engine_state="failed", attempts=1, error_type=error_type, error="boom")
+
+
+def failing(engine: str, load: TaskOutcome, **overrides: Any) -> SideReport:
+    tasks = {"extract": side(engine).tasks["extract"], "load": load}
+    error = SideError(kind="run_error", message="load failed")
+    return side(engine, run_state=RunState.FAILED, result=None, tasks=tasks, error=error, **overrides)
+
+
+def test_a_side_that_fails_where_the_case_expects_success_is_a_mismatch() -> None:
+    expected = Expectation(run_state=RunState.SUCCESS)
+    verdict = compare(Parity(), expected, side("airflow"), failing("prefect", failed("ValueError")))
+    assert verdict.status == "mismatch"
+    assert ("error", "run") in aspects(verdict)  # one side raised, the other did not
+    assert ("expectation", "run") in aspects(verdict)
+
+
+def test_the_same_task_failing_with_a_different_error_class_is_a_mismatch() -> None:
+    expected = Expectation(run_state=RunState.FAILED, errors={"load": "timeout"})
+    airflow = failing("airflow", failed("timeout"))
+    assert compare(Parity(), expected, airflow, failing("prefect", failed("timeout"))).parity
+    verdict = compare(Parity(), expected, airflow, failing("prefect", failed("ValueError")))
+    assert ("error", "load") in aspects(verdict)
+    assert ("expectation", "errors.load") in aspects(verdict)  # and the case said timeout
+
+
+def test_a_failure_the_case_does_not_declare_is_a_mismatch_even_on_both_sides() -> None:
+    expected = Expectation(run_state=RunState.FAILED, errors={"load": "ValueError"})
+    extract_fails = {"extract": failed("KeyError"), "load": failed("ValueError")}
+    both = [failing(e, failed("ValueError")).model_copy(update={"tasks": extract_fails}) for e in ENGINES]
+    verdict = compare(Parity(), expected, *both)
+    assert [d.where for d in verdict.differences] == ["errors.extract", "errors.extract"]
+
+
+def test_a_declared_failure_that_does_not_happen_is_a_mismatch() -> None:
+    expected = Expectation(run_state=RunState.FAILED, errors={"load": "ValueError"})
+    swallowed = failing("prefect", side("prefect").tasks["load"])
+    verdict = compare(Parity(), expected, failing("airflow", failed("ValueError")), swallowed)
+    assert any(d.note == "prefect: expected load to fail with ValueError; it did not fail" for d in verdict.differences)
+
+
+def refused(engine: str, message: str) -> SideReport:
+    error = SideError(kind="refused", message=f"rejected before any task ran: {message}")
+    return side(engine, run_state=RunState.FAILED, result=None, tasks={}, files={}, error=error)
+
+
+def test_a_refusal_is_its_own_outcome_with_the_reason_the_case_expects() -> None:
+    expected = Expectation(run_state=RunState.FAILED, refused="less than or equal to 1000")
+    airflow = refused("airflow", "5000 is greater than the maximum of 1000")
+    prefect = refused("prefect", "Input should be less than or equal to 1000")
+    verdict = compare(Parity(), expected, airflow, prefect)
+    assert [d.note for d in verdict.differences] == [
+        "airflow: refused, but not for 'less than or equal to 1000': rejected before any task ran: "
+        "5000 is greater than the maximum of 1000"
+    ]
+    per_engine = Expectation(
+        run_state=RunState.FAILED, refused={"airflow": "maximum of 1000", "prefect": "less than or equal to 1000"}
+    )
+    assert compare(Parity(), per_engine, airflow, prefect).parity
+
+
+def test_refusing_where_the_other_side_failed_while_running_is_a_mismatch() -> None:
+    expected = Expectation(run_state=RunState.FAILED, errors={"load": "ValueError"})
+    verdict = compare(Parity(), expected, failing("airflow", failed("ValueError")), refused("prefect", "bad input"))
+    assert ("error", "run") in aspects(verdict)
+    assert ("expectation", "refused") in aspects(verdict)  # a refusal the case did not declare
+
+
+def test_a_refusal_expected_but_a_run_that_went_ahead_is_a_mismatch() -> None:
+    expected = Expectation(run_state=RunState.FAILED, refused="maximum")
+    went_ahead = failing("prefect", failed("ValueError"))
+    verdict = compare(Parity(), expected, refused("airflow", "above the maximum"), went_ahead)
+    assert any("expected the input to be refused" in d.note for d in verdict.differences)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("harness_error", "harness_error"), ("unavailable", "not_proven"), ("timeout", "mismatch"), ("crash", "mismatch")],
+)
+def test_a_side_that_did_not_run_is_named_for_why(kind: str, status: str) -> None:
+    broken = side("prefect", run_state=None, error=SideError(kind=kind, message="x"))  # type: ignore[arg-type]
+    verdict = compare(Parity(), Expectation(), side("airflow"), broken)
+    assert verdict.status == status and not verdict.parity
+
+
+def test_a_harness_break_stays_a_harness_break_when_more_differences_are_added() -> None:
+    from cookbook.compare import Difference
+
+    broken = side("prefect", run_state=None, error=SideError(kind="harness_error", message="KeyError: x"))
+    verdict = compare(Parity(), Expectation(), side("airflow"), broken)
+    leak = Difference(aspect="execution", where="prefect.log", note="a secret leaked")
+    assert verdict.with_differences([leak]).status == "harness_error"
+    fine = compare(Parity(), Expectation(), side("airflow"), side("prefect"))
+    assert fine.with_differences([leak]).status == "mismatch"
+
+
+def test_skipping_where_airflow_failed_upstream_is_a_mismatch() -> None:
+    never = TaskOutcome(outcome=Outcome.UPSTREAM_FAILED, engine_state="upstream_failed", attempts=0)
+    airflow = failing("airflow", failed("ValueError")).model_copy(
+        update={"tasks": {"extract": failed("ValueError"), "load": never}}
+    )
+    # The translation swallowed extract's error and chose not to call load: its run succeeded, load was skipped.
+    prefect = side("prefect", tasks={"extract": failed("ValueError")})
+    declared = Expectation(errors={"extract": "ValueError"})
+    verdict = compare(Parity(), declared, airflow, prefect)
+    assert ("tasks", "load") in aspects(verdict)
+    load = next(d for d in verdict.differences if d.where == "load")
+    assert (load.airflow, load.prefect) == (Outcome.UPSTREAM_FAILED, Outcome.SKIPPED_BY_RULE)
+    # Never called by a run that failed: the failure stopped it, as Airflow's upstream_failed says.
+    stopped = failing("prefect", failed("ValueError")).model_copy(update={"tasks": {"extract": failed("ValueError")}})
+    assert compare(Parity(), declared, airflow, stopped).parity
+
+
+def test_an_expected_result_exact_or_subset_is_checked_on_each_side() -> None:
+    exact = Expectation(result={"total": 155.5, "rows": [1, 2, 3]})
+    assert compare(Parity(), exact, side("airflow"), side("prefect")).parity
+    wrong = {"total": 1.0, "rows": [1, 2, 3]}
+    verdict = compare(Parity(), exact, side("airflow", result=wrong), side("prefect", result=wrong))
+    assert [d.where for d in verdict.differences] == ["result.total", "result.total"]
+    assert not compare(Parity(), Expectation(result=None), side("airflow"), side("prefect")).parity
+    subset = Expectation(result_subset={"total": 155.5})
+    assert compare(Parity(), subset, side("airflow"), side("prefect")).parity
+    verdict = compare(Parity(), Expectation(result_subset={"count": 3}), side("airflow"), side("prefect"))
+    assert [d.where for d in verdict.differences] == ["result.count", "result.count"]
+
+
+def test_expected_files_by_text_hash_fragment_or_absence() -> None:
+    import hashlib
+
+    from cookbook.recipe import FileExpectation
+
+    record = FileRecord(sha256=hashlib.sha256(b"1,2").hexdigest(), size=3, preview="1,2")
+    both = [side(e, files={"out.csv": record}) for e in ENGINES]
+    good = Expectation(files={"out.csv": FileExpectation(text="1,2"), "gone.txt": None})
+    assert compare(Parity(), good, *both).parity
+    for bad in (
+        FileExpectation(text="1,3"),
+        FileExpectation(sha256="0" * 64),
+        FileExpectation(contains=["9"]),
+    ):
+        assert len(compare(Parity(), Expectation(files={"out.csv": bad}), *both).differences) == 2
+    assert not compare(Parity(), Expectation(files={"out.csv": None}), *both).parity
+    assert not compare(Parity(), Expectation(files={"other.csv": FileExpectation(contains=["1"])}), *both).parity
+
+
+def test_expected_message_contents_are_matched_as_subsets_in_order() -> None:
+    sent = {"alerts": [{"text": "load failed", "level": "error"}]}
+    both = [side(e, messages=sent) for e in ENGINES]
+    assert compare(Parity(), Expectation(messages={"alerts": [{"text": "load failed"}]}), *both).parity
+    verdict = compare(Parity(), Expectation(messages={"alerts": [{"text": "extract failed"}]}), *both)
+    assert [d.where for d in verdict.differences] == ["messages.alerts[0].text"] * 2
+
+
+def test_a_run_that_must_pass_through_a_state_on_one_engine() -> None:
+    suspended = Expectation(passed_through={"prefect": ["Suspended", "Completed"]})
+    went = ["Scheduled", "Running", "Suspended", "Scheduled", "Running", "Completed"]
+    assert compare(Parity(), suspended, side("airflow"), side("prefect", states=went)).parity
+    verdict = compare(Parity(), suspended, side("airflow"), side("prefect", states=["Running", "Completed"]))
+    assert [d.where for d in verdict.differences] == ["states"]
+
+
+@pytest.mark.parametrize(
+    ("expect", "message"),
+    [
+        ({}, "expect.run_state is required"),
+        ({"run_state": "success"}, "expect.tasks is required"),
+        ({"run_state": "failed", "tasks": {"load": "failed"}}, "declares expect.errors"),
+        ({"run_state": "success", "refused": "x"}, "a refused run ends failed"),
+    ],
+)
+def test_a_case_must_say_how_it_ends(expect: dict[str, Any], message: str) -> None:
+    from pydantic import ValidationError
+
+    from cookbook.recipe import Case
+
+    with pytest.raises(ValidationError, match=message):
+        Case(name="c", expect=expect)
+    Case(name="c", expect={"run_state": "failed", "tasks": {"load": "failed"}, "errors": {"load": "ValueError"}})
+    Case(name="c", expect={"run_state": "failed", "refused": "above the maximum"})

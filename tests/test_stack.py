@@ -22,8 +22,9 @@ import httpx
 import pytest
 
 from cookbook.recipe import PROJECT_ROOT, load_recipe
+from cookbook.report import Outcome
 from cookbook.stack import processes
-from cookbook.stack.compare import PrefectApi, compare_case
+from cookbook.stack.compare import PrefectApi, compare_case, judge, stack_reports
 from cookbook.stack.config import HOST, StackConfig
 from cookbook.stack.deploy import deploy
 from cookbook.stack.sockets import listeners
@@ -109,7 +110,28 @@ def test_dated_subflow_and_mapped_cases_stay_at_parity_when_compared_again(stack
             assert run.verdict.parity, (name, case, run.verdict.differences)
     assert last["external_task_sensor"].prefect.result == last["external_task_sensor"].airflow.result is not None
     assert last["task_groups"].prefect.tasks["enrich.score.rank"].outcome == "success"  # a task of a subflow
-    assert last["dynamic_mapping"].prefect.tasks["validate[1]"].outcome == "failed"  # at Airflow's index
+
+
+def test_a_mapped_task_on_the_stack_is_judged_as_recorded_and_a_different_multiset_fails(stack: StackConfig) -> None:
+    recipe = load_recipe(PROJECT_ROOT / "recipes" / "dynamic_mapping.md")
+    case = recipe.cases_by_name["negative_amount"]
+    reports = stack_reports(stack, recipe, case)
+    # What the Prefect server recorded, before any alignment: as many validate runs as orders, exactly the ones the
+    # case expects to fail among them (its expectation, not the Airflow side, says which).
+    recorded = {name: t.outcome for name, t in reports["prefect"].tasks.items() if name.startswith("validate[")}
+    expected_failures = sum(1 for pattern in case.expect.errors if pattern.startswith("validate"))
+    assert sorted(recorded.values()).count(Outcome.FAILED) == expected_failures >= 1
+    assert len(recorded) == len([n for n in reports["airflow"].tasks if n.startswith("validate[")])
+    assert judge(recipe, case, reports).verdict.parity
+    # One more failed run on the Prefect side is a different multiset: the verdict must see it.
+    tampered = reports["prefect"].model_copy(deep=True)
+    succeeded = next(n for n, outcome in recorded.items() if outcome is Outcome.SUCCESS)
+    tampered.tasks[succeeded] = tampered.tasks[succeeded].model_copy(
+        update={"outcome": Outcome.FAILED, "error_type": "ValueError"}
+    )
+    verdict = judge(recipe, case, {"airflow": reports["airflow"], "prefect": tampered}).verdict
+    assert not verdict.parity
+    assert any(d.aspect in ("tasks", "expectation") for d in verdict.differences)
 
 
 def test_files_written_to_a_relative_path_stay_out_of_the_checkout(stack: StackConfig) -> None:

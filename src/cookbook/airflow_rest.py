@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from cookbook.outcomes import airflow_outcome
+from cookbook.outcomes import airflow_outcome, error_type
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
-from cookbook.workers.common import indexed_name, to_json
+from cookbook.workers.common import WORKDIR_TOKEN, indexed_name, to_json
 
 POLL_SECONDS = 0.5
 
@@ -168,6 +168,27 @@ class AirflowRest:
             values.append((entry["map_index"], one.raise_for_status().json()["value"]))
         return values
 
+    def task_failure(self, dag_id: str, run_id: str, ti: dict[str, Any]) -> tuple[str | None, str | None]:
+        """The exception a failed task instance's last try raised, (class, "Class: message"), from its log.
+
+        The REST API keeps no exception on a task instance; the task's structured log has it, in the
+        "Task failed with exception" event's `error_detail` (the first entry that is not a cause).
+        """
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}/logs/{ti['try_number']}"
+        params = {"map_index": ti["map_index"], "full_content": True}
+        answer = self.client.get(path, params=params, headers={"Accept": "application/json"})
+        if answer.status_code != 200:
+            return None, None
+        found: tuple[str | None, str | None] = (None, None)
+        for line in answer.json().get("content", []):
+            details = line.get("error_detail") if isinstance(line, dict) else None
+            for detail in details or []:
+                if not detail.get("is_cause"):
+                    value = " ".join(str(detail.get("exc_value", "")).split())
+                    found = (detail["exc_type"], f"{detail['exc_type']}: {value}" if value else detail["exc_type"])
+                    break
+        return found
+
     def fill_report(
         self,
         report: SideReport,
@@ -188,13 +209,17 @@ class AirflowRest:
             name = indexed_name(ti["task_id"], index)
             if run_index is not None:
                 name = f"{name}[{run_index}]" if index is not None else indexed_name(ti["task_id"], run_index)
+            # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
+            outcome = airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0)
+            kind, message = self.task_failure(dag_id, run_id, ti) if outcome is Outcome.FAILED else (None, None)
             report.tasks[name] = TaskOutcome(
-                # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
-                outcome=airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0),
+                outcome=outcome,
                 engine_state=str(ti["state"]),
                 attempts=ti["try_number"] or 0,
                 started_at=ti["start_date"],
                 ended_at=ti["end_date"],
+                error=message.replace(workdir, WORKDIR_TOKEN) if message else None,
+                error_type=error_type(kind) if kind else None,
             )
         if result_task:
             values = self.return_values(dag_id, run_id, result_task)

@@ -68,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--max-file-size", type=float, default=2.0, metavar="MB", help="skip larger files (default: 2)")
     audit.add_argument("--dags", type=int, default=50, metavar="N", help="DAG rows on screen (default: 50; 0: all)")
     audit.set_defaults(func=_audit)
+
+    mutate = sub.add_parser("mutate", help="mutation testing: does some parity case notice a fault put in a flow?")
+    mutate.add_argument("recipes", nargs="*", metavar="RECIPE", help="recipe names (default: all)")
+    mutate.add_argument("--list", action="store_true", help="only print each recipe's mutants; no engine runs")
+    mutate.add_argument(
+        "--max-per-operator", type=int, metavar="N", help="mutants per operator and recipe (default: 8; 0: all)"
+    )
+    mutate.add_argument("--operator", action="append", default=[], help="only this operator (repeatable)")
+    mutate.add_argument("--mutant", action="append", default=[], metavar="ID", help="only this mutant (repeatable)")
+    mutate.add_argument("--target", type=float, metavar="PCT", help="the killed share that passes (default: 90)")
+    mutate.add_argument("--json", type=Path, help="also write the report here (it always goes to runs/mutate.json)")
+    mutate.set_defaults(func=_mutate)
     from cookbook.stack.cli import add_stack_parser
 
     add_stack_parser(sub)
@@ -180,6 +192,12 @@ def _audit(args: argparse.Namespace, console: Console) -> int:
     console.print(f"{headline(report)}\n" + "\n".join(coverage_lines(report.coverage)), markup=False)
     console.print(f"{chosen} report written to {args.output}", markup=False)
     return EXIT_PARITY
+
+
+def _mutate(args: argparse.Namespace, console: Console) -> int:
+    from cookbook.mutation.command import run
+
+    return run(args, console)
 
 
 if __name__ == "__main__":

@@ -65,8 +65,7 @@ class CaseRun(BaseModel):
     ) -> CaseRun:
         """The two sides' reports and the verdict on them; `also`: differences found outside the reports."""
         verdict = compare(recipe.meta.parity, case.expect, reports["airflow"], reports["prefect"])
-        if also:
-            verdict = Verdict(parity=False, differences=[*verdict.differences, *also], measures=verdict.measures)
+        verdict = verdict.with_differences(also or [])
         return cls(
             recipe=recipe.name,
             case=case.name,
@@ -302,7 +301,12 @@ class Harness:
     def engine_versions(self) -> dict[Engine, str]:
         return {e: (w.ready.engine_version if w.ready else "?") for e, w in self.workers.items()}
 
-    def run_case(self, recipe: Recipe, case: Case) -> CaseRun:
+    def run_case(self, recipe: Recipe, case: Case, reuse: dict[Engine, SideReport] | None = None) -> CaseRun:
+        """Run the case on both engines; an engine in `reuse` is not run again, its earlier report is judged.
+
+        `reuse` is for runs where one side cannot have changed (mutation testing changes only the Prefect flows).
+        """
+        reuse = reuse or {}
         case_secrets = make_secrets(case.secrets)
         with (
             running_apis(case.http_apis, case_secrets) as api_variables,
@@ -318,13 +322,15 @@ class Harness:
                 hooks = {f"webhook.{name}.url": receiver.url for name, receiver in webhooks[engine].items()}
                 jobs[engine] = self._job(recipe, case, engine, {**api_variables, **case_secrets, **hooks})
             offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
+            running = [e for e in ENGINES if e not in reuse]
             with ThreadPoolExecutor(len(ENGINES)) as pool:
-                futures = {e: pool.submit(self.workers[e].run, jobs[e], recipe.meta.timeout_seconds) for e in ENGINES}
-                reports = {e: f.result() for e, f in futures.items()}
+                futures = {e: pool.submit(self.workers[e].run, jobs[e], recipe.meta.timeout_seconds) for e in running}
+                reports = {e: futures[e].result() if e in futures else reuse[e].model_copy(deep=True) for e in ENGINES}
             if case.webhooks:
                 settle([r for by_name in webhooks.values() for r in by_name.values()])
                 for engine, by_name in webhooks.items():
-                    reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
+                    if engine in running:
+                        reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
         return CaseRun.judge(recipe, case, reports, also=self._leaks(case_secrets, reports, offsets))
 
     def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:

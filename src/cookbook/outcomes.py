@@ -21,9 +21,11 @@ def airflow_outcome(state: str, *, ran: bool) -> Outcome:
     if state == "failed":
         return Outcome.FAILED
     if state == "skipped":
-        return Outcome.SKIPPED if ran else Outcome.NOT_RUN
-    if state in ("upstream_failed", "removed", "None"):
-        return Outcome.NOT_RUN
+        return Outcome.SKIPPED if ran else Outcome.SKIPPED_BY_RULE
+    if state == "upstream_failed":
+        return Outcome.UPSTREAM_FAILED
+    if state == "removed":
+        return Outcome.SKIPPED_BY_RULE
     return Outcome.UNFINISHED
 
 
@@ -33,9 +35,42 @@ def prefect_outcome(state_type: str, state_name: str) -> Outcome:
         return Outcome.SKIPPED if state_name == "Skipped" else Outcome.SUCCESS
     if state_type in ("FAILED", "CRASHED"):
         return Outcome.FAILED
-    if state_name == "NotReady" or state_type == "CANCELLED":
-        return Outcome.NOT_RUN
+    if state_name == "NotReady":  # an upstream future it waits for failed
+        return Outcome.UPSTREAM_FAILED
+    if state_type == "CANCELLED":
+        return Outcome.SKIPPED_BY_RULE
     return Outcome.UNFINISHED
+
+
+def never_called(run_failed: bool) -> Outcome:
+    """A task a Prefect flow run never called: the run's failure stopped it, or the flow chose not to call it."""
+    return Outcome.UPSTREAM_FAILED if run_failed else Outcome.SKIPPED_BY_RULE
+
+
+# How a Prefect flow run that the engine refused to start begins its message: its parameters failed validation.
+PARAMETERS_REFUSED = "Validation of flow parameters failed"
+
+# The engines' own ways of saying "it took too long", which a translation maps onto each other.
+TIMEOUT = "timeout"
+_TIMEOUT_CLASSES = {"AirflowTaskTimeout", "AirflowSensorTimeout", "TimeoutError", "TaskRunTimeoutError"}
+_PREFECT_EXCEPTION = re.compile(r"encountered an exception:? (?P<cls>[A-Za-z_][\w.]*)(?::|$)")
+
+
+def error_type(class_name: str) -> str:
+    """A failure's class as the report compares it: the exception's class name, or `timeout` for any timeout."""
+    name = class_name.rsplit(".", 1)[-1]
+    return TIMEOUT if name in _TIMEOUT_CLASSES else name
+
+
+def prefect_error_type(state_name: str, message: str | None) -> str | None:
+    """The class of a failed Prefect task run's exception, from its state (the API keeps the message, not the
+    exception): "Task run encountered an exception ValueError: ..." -> ValueError; a TimedOut state -> timeout."""
+    if state_name == "TimedOut":
+        return TIMEOUT
+    if state_name == "Crashed":
+        return "crash"
+    match = _PREFECT_EXCEPTION.search(message or "")
+    return error_type(match["cls"]) if match else None
 
 
 def prefect_task_name(run_name: str) -> str:

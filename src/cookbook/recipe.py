@@ -120,12 +120,65 @@ class AirflowBackfill(Strict):
     reprocess_behavior: Literal["none", "failed", "completed"] = "none"
 
 
+class FileExpectation(Strict):
+    """What one file a side writes must hold (paths in it to a side's workdir read `${workdir}`)."""
+
+    text: str | None = Field(None, description="The whole content, as text.")
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$", description="The content's SHA-256, for binaries.")
+    contains: list[str] = Field(default_factory=list, description="Lines or fragments the content must contain.")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> FileExpectation:
+        if self.text is None and self.sha256 is None and not self.contains:
+            raise ValueError("a file expectation needs text, sha256 or contains (null: the file must not exist)")
+        return self
+
+
 class Expectation(Strict):
+    """What each side on its own must have produced: checked on both, so two sides wrong the same way fail."""
+
     run_state: RunState | None = None
+    refused: str | dict[Engine, str] | None = Field(
+        None,
+        description="The run is refused before any task runs (its input fails validation); the text each side's "
+        "refusal must contain (case-insensitive), one for both or one per engine.",
+    )
+    errors: dict[str, str | dict[Engine, str]] = Field(
+        default_factory=dict,
+        description="Each task (or glob, or a mapped task's name) that fails, and the class of its failure: an "
+        "exception class name (ValueError) or `timeout`; one per engine where the engines raise their own "
+        "(Airflow's BashOperator raises AirflowException). A failed task not listed here is a mismatch.",
+    )
+
+    @model_validator(mode="after")
+    def _errors_name_both_engines(self) -> Expectation:
+        for pattern, wanted in self.errors.items():
+            if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
+                raise ValueError(f"errors.{pattern}: a class per engine names both airflow and prefect")
+        return self
+
+    def error_for(self, pattern: str, engine: Engine) -> str:
+        wanted = self.errors[pattern]
+        return wanted if isinstance(wanted, str) else wanted[engine]
+
     max_overlap: Overlap | None = None
-    messages: dict[str, int] = Field(default_factory=dict, description="Messages each webhook must receive.")
+    messages: dict[str, int | list[Any]] = Field(
+        default_factory=dict,
+        description="Each webhook's messages: how many, or the list of them (each a JSON subset of the message).",
+    )
     tasks: dict[str, Outcome] = Field(default_factory=dict)
     attempts: dict[str, int] = Field(default_factory=dict)
+    result: Any = Field(None, description="The run's result, exactly (after the recipe's normalisation).")
+    result_subset: Any = Field(None, description="A JSON subset the result must contain (dict keys, list items).")
+    files: dict[str, FileExpectation | None] = Field(default_factory=dict, description="null: must not exist.")
+    passed_through: dict[Engine, list[str]] = Field(
+        default_factory=dict,
+        description="Run states one engine's run must pass through, in order (Prefect: Suspended, Paused).",
+    )
+
+    @property
+    def expects_result(self) -> bool:
+        return "result" in self.model_fields_set
 
 
 class Case(Strict):
@@ -180,6 +233,22 @@ class Case(Strict):
     )
     expect: Expectation = Field(default_factory=Expectation)
 
+    @model_validator(mode="after")
+    def _expectation_is_complete(self) -> Case:
+        """A case says how it ends: the run's state, what each task did, and why a failing run failed."""
+        expect = self.expect
+        if expect.run_state is None:
+            raise ValueError("expect.run_state is required (success or failed)")
+        if expect.refused is not None:
+            if expect.run_state is not RunState.FAILED:
+                raise ValueError("a refused run ends failed: expect.run_state must be failed")
+            return self
+        if self.schedule_preview is None and not expect.tasks:
+            raise ValueError("expect.tasks is required: the outcome of at least the tasks the case is about")
+        if expect.run_state is RunState.FAILED and not expect.errors and self.airflow_backfill is None:
+            raise ValueError("a failing case declares expect.errors: which task fails, with which error class")
+        return self
+
     def params_of(self, engine: Engine) -> dict[str, Any]:
         """This case's parameters for one engine: the shared ones and that engine's own."""
         return {**self.params, **self.params_for.get(engine, {})}
@@ -207,6 +276,11 @@ class RecipeMeta(Strict):
     upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")
     parity: Parity = Field(default_factory=Parity)
     cases: list[Case] = Field(min_length=1)
+    harmless_mutations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Mutants of the flow (ids as `make mutate` prints them) that no case kills, each with why the "
+        "change does not alter what the flow does.",
+    )
 
     @model_validator(mode="after")
     def _unique_case_names(self) -> RecipeMeta:

@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from cookbook.compare import outcome_of
+from cookbook.compare import STATUS_WORDS, Status, outcome_of
 from cookbook.harness import CaseRun
 from cookbook.recipe import Recipe
 from cookbook.report import Outcome, SideReport
@@ -21,10 +21,17 @@ OUTCOME_STYLE = {
     Outcome.SUCCESS: "green",
     Outcome.FAILED: "red",
     Outcome.SKIPPED: "magenta",
-    Outcome.NOT_RUN: "dim",
+    Outcome.UPSTREAM_FAILED: "dim red",
+    Outcome.SKIPPED_BY_RULE: "dim",
     Outcome.UNFINISHED: "yellow",
 }
 MATCH, MISMATCH = Text("✓", style="bold green"), Text("✗", style="bold red")
+STATUS_STYLE: dict[Status, str] = {
+    "parity": "bold white on green",
+    "mismatch": "bold white on red",
+    "not_proven": "bold black on yellow",
+    "harness_error": "bold white on magenta",
+}
 
 
 def case_panel(run: CaseRun) -> Panel:
@@ -70,11 +77,7 @@ def case_panel(run: CaseRun) -> Panel:
             diffs.add_row(Text("✗", style="red"), Text(f"{d.aspect}", style="bold"), Text(d.where), Text(detail))
         parts.append(Text())
         parts.append(diffs)
-    verdict = (
-        Text(" parity ", style="bold white on green")
-        if run.verdict.parity
-        else Text(" MISMATCH ", style="bold white on red")
-    )
+    verdict = Text(f" {STATUS_WORDS[run.verdict.status].upper()} ", style=STATUS_STYLE[run.verdict.status])
     title = Text.assemble((f"{run.recipe} · {run.case} ", "bold"), verdict)
     subtitle = run.description or None
     return Panel(Group(*parts), title=title, title_align="left", subtitle=subtitle, subtitle_align="left")
@@ -95,14 +98,14 @@ def _task_cell(report: SideReport, name: str) -> Text:
     outcome = outcome_of(report, name)
     task = report.tasks.get(name)
     if task is None:
-        return Text("not_run  (never called)", style=OUTCOME_STYLE[outcome])
+        return Text(f"{outcome.value}  (never called)", style=OUTCOME_STYLE[outcome])
     text = Text.assemble(
         (outcome.value, OUTCOME_STYLE[outcome]),
         (f"  ×{task.attempts}" if task.attempts else "", ""),
         (f"  {task.engine_state}", "dim"),
     )
-    if task.error:
-        text.append(f"\n{task.error}", style="dim red")
+    if task.error or task.error_type:
+        text.append(f"\n{task.error or task.error_type}", style="dim red")
     return text
 
 
@@ -150,10 +153,11 @@ def matrix(runs: list[CaseRun]) -> Table:
     table.add_column("time A / P", justify="right")
     table.add_column("verdict")
     for run in runs:
+        status = run.verdict.status
         verdict = (
             Text("parity", style="green")
-            if run.verdict.parity
-            else Text(f"mismatch ({len(run.verdict.differences)})", style="bold red")
+            if status == "parity"
+            else Text(f"{STATUS_WORDS[status]} ({len(run.verdict.differences)})", style=STATUS_STYLE[status])
         )
         table.add_row(
             run.recipe,
@@ -173,10 +177,16 @@ def _state_word(report: SideReport) -> Text:
 
 
 def print_summary(console: Console, runs: list[CaseRun], seconds: float | None = None) -> None:
+    """One line: PARITY only when every case is at parity; otherwise each kind of failure counted and named."""
+    took = f" ({seconds:.1f} s)" if seconds is not None else ""
     matched = sum(r.verdict.parity for r in runs)
     if matched == len(runs):
-        took = f" ({seconds:.1f} s)" if seconds is not None else ""
         console.print(Text(f"PARITY: {matched}/{len(runs)} cases match{took}", style="bold green"))
-    else:
-        failed = ", ".join(f"{r.recipe}/{r.case}" for r in runs if not r.verdict.parity)
-        console.print(Text(f"MISMATCH: {len(runs) - matched} of {len(runs)} cases differ: {failed}", style="bold red"))
+        return
+    parts = []
+    for status in ("mismatch", "not_proven", "harness_error"):
+        names = [f"{r.recipe}/{r.case}" for r in runs if r.verdict.status == status]
+        if names:
+            parts.append(f"{len(names)} {STATUS_WORDS[status]}: {', '.join(names)}")
+    headline = "HARNESS BROKE" if any(r.verdict.status == "harness_error" for r in runs) else "NO PARITY"
+    console.print(Text(f"{headline}: {matched}/{len(runs)} cases match{took}; " + "; ".join(parts), style="bold red"))

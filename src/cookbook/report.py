@@ -28,11 +28,18 @@ class Outcome(StrEnum):
     # The task ran and decided to do nothing: Airflow `skipped` after it executed (AirflowSkipException,
     # soft_fail), Prefect a Completed state named "Skipped".
     SKIPPED = "skipped"
-    # The task never executed: Airflow `upstream_failed`, or `skipped` by trigger rules without running;
-    # Prefect `NotReady`, or no task run at all because the flow never called it.
-    NOT_RUN = "not_run"
+    # The task never executed because something it needed failed: Airflow `upstream_failed`; Prefect `NotReady`
+    # (a failed upstream future), or never called by a flow run that ended failed.
+    UPSTREAM_FAILED = "upstream_failed"
+    # The task never executed because a branch or trigger rule chose not to run it: Airflow `skipped` without
+    # executing; Prefect never called by a flow run that ended successfully.
+    SKIPPED_BY_RULE = "skipped_by_rule"
     # Still pending/running when the run ended: only a broken or killed run leaves one.
     UNFINISHED = "unfinished"
+
+    @property
+    def never_ran(self) -> bool:
+        return self in (Outcome.UPSTREAM_FAILED, Outcome.SKIPPED_BY_RULE)
 
 
 class RunState(StrEnum):
@@ -47,6 +54,9 @@ class TaskOutcome(BaseModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     error: str | None = None
+    error_type: str | None = Field(
+        None, description="The failure's class in words both engines share (see `outcomes.error_type`)."
+    )
 
 
 class FileRecord(BaseModel):
@@ -55,8 +65,20 @@ class FileRecord(BaseModel):
     preview: str | None = Field(None, description="The start of a small text file, for diffs.")
 
 
+ErrorKind = Literal["refused", "run_error", "import_error", "timeout", "crash", "harness_error", "unavailable"]
+
+
 class SideError(BaseModel):
-    kind: Literal["import_error", "run_error", "timeout", "crash", "harness_error", "unavailable"]
+    """Why a side did not succeed. Three families, never conflated:
+
+    - the recipe said no on purpose: `refused` (the engine or the flow rejected the input before any task ran);
+    - the run failed: `run_error` (a task or the flow raised; which one is in `tasks`), or the side did not do what
+      the case needs: `import_error`, `timeout` (killed, or awaited files never came), `crash` (its process died);
+    - it could not be proven: `harness_error` (a bug of the cookbook's own code), `unavailable` (a service the case
+      needs, PostgreSQL say, is not there).
+    """
+
+    kind: ErrorKind
     message: str
 
 
@@ -72,10 +94,14 @@ class SideReport(BaseModel):
     messages: dict[str, list[Any]] = Field(
         default_factory=dict, description="What each webhook of the case received from this side (harness-side)."
     )
+    states: list[str] = Field(
+        default_factory=list,
+        description="The run's own states in order, where the engine keeps a history (Prefect: Running, Suspended...).",
+    )
     duration_seconds: float = 0.0
     error: SideError | None = None
 
     @property
     def executed(self) -> bool:
-        """True when the engine ran the case to an end state (success or failure), as opposed to not at all."""
-        return self.run_state is not None and (self.error is None or self.error.kind == "run_error")
+        """True when the engine ran the case to an end state (success, failure or refusal), not when it broke."""
+        return self.run_state is not None and (self.error is None or self.error.kind in ("run_error", "refused"))

@@ -23,7 +23,7 @@ from cookbook.airflow_rest import AirflowRest, RunRefused
 from cookbook.cli import select
 from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
-from cookbook.outcomes import prefect_outcome, prefect_task_name
+from cookbook.outcomes import PARAMETERS_REFUSED, prefect_error_type, prefect_outcome, prefect_task_name
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
@@ -168,6 +168,7 @@ def _prefect_outcome(run: dict) -> TaskOutcome:
         started_at=run.get("start_time"),
         ended_at=run.get("end_time"),
         error=" ".join(message.split()) or None,
+        error_type=prefect_error_type(state_name, message) if outcome is Outcome.FAILED else None,
     )
 
 
@@ -191,8 +192,9 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     if state_type == "COMPLETED":
         report.result = to_json(api.result(flow_run), str(workdir))
     else:
-        message = ((flow_run.get("state") or {}).get("message") or state_type).strip()
-        report.error = SideError(kind="run_error", message=" ".join(message.split()))
+        message = " ".join(((flow_run.get("state") or {}).get("message") or state_type).split())
+        kind = "refused" if message.startswith(PARAMETERS_REFUSED) else "run_error"
+        report.error = SideError(kind=kind, message=message)
     by_task: dict[str, list[dict]] = {}
     for run in api.settled_task_runs(flow_run["id"]):
         by_task.setdefault(_task_name(run), []).append(run)
@@ -247,8 +249,9 @@ def _guarded(side: Any, engine: str, *args: Any) -> SideReport:
 _INDEXED = re.compile(r"^(?P<name>.+)\[(?P<index>\d+)\]$")
 
 
-def align_mapped(airflow: SideReport, prefect: SideReport) -> None:
-    """Give a mapped task's Prefect runs the indexes of the Airflow runs they match, when they match as a multiset.
+def align_mapped(airflow: SideReport, prefect: SideReport) -> SideReport:
+    """The Prefect report with a mapped task's runs given the indexes of the Airflow runs they match, when they
+    match as a multiset; otherwise the report unchanged, so the difference shows. Neither input is modified.
 
     The flow runs in the worker's process, and the server does not record the order in which a task was mapped
     (its runs are created in the task runner's threads, in whatever order those get to it), so on the stack a
@@ -260,11 +263,12 @@ def align_mapped(airflow: SideReport, prefect: SideReport) -> None:
             if match := _INDEXED.match(key):
                 group = groups.setdefault(match["name"], {"airflow": {}, "prefect": {}})
                 group[engine][int(match["index"])] = key
+    aligned = prefect.model_copy(deep=True)
     for keys in groups.values():
         if len(keys["airflow"]) < 2 or keys["airflow"].keys() != keys["prefect"].keys():
             continue
         unclaimed = [prefect.tasks[keys["prefect"][i]] for i in sorted(keys["prefect"])]
-        aligned = {}
+        claimed = {}
         for index in sorted(keys["airflow"]):
             key = keys["airflow"][index]
             wanted = (airflow.tasks[key].outcome, airflow.tasks[key].attempts)
@@ -272,17 +276,19 @@ def align_mapped(airflow: SideReport, prefect: SideReport) -> None:
             if found is None:
                 break
             unclaimed.remove(found)
-            aligned[key] = found
+            claimed[key] = found
         else:
-            prefect.tasks.update(aligned)
+            aligned.tasks.update(claimed)
+    return aligned
 
 
-def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
+def stack_reports(cfg: StackConfig, recipe: Recipe, case: Case) -> dict[str, SideReport]:
+    """One case through the stack: a DAG run through Airflow's REST API and a deployment run on the worker, both
+    reported as the engines recorded them (mapped runs in the Prefect server's creation order)."""
     reason = unsupported(case)
     if reason:
         raise StackError(f"{recipe.name} · {case.name} {reason}")
     stamp = f"{time.strftime('%H%M%S')}-{time.monotonic_ns() % 10**6}"
-    reports = {}
     with ThreadPoolExecutor(2) as pool:
         futures = {}
         for engine, side in (("airflow", airflow_side), ("prefect", prefect_side)):
@@ -290,9 +296,17 @@ def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
             workdir.mkdir(parents=True)  # as the in-process harness does: flows may require it to exist
             params = expand(case.params_of(engine), {"workdir": str(workdir)})
             futures[engine] = pool.submit(_guarded, side, engine, cfg, recipe, case, params, workdir)
-        reports = {engine: future.result() for engine, future in futures.items()}
-    align_mapped(reports["airflow"], reports["prefect"])
-    return CaseRun.judge(recipe, case, reports)
+        return {engine: future.result() for engine, future in futures.items()}
+
+
+def judge(recipe: Recipe, case: Case, reports: dict[str, SideReport]) -> CaseRun:
+    """The verdict on a stack case's reports, its mapped runs matched as a multiset."""
+    aligned = {"airflow": reports["airflow"], "prefect": align_mapped(reports["airflow"], reports["prefect"])}
+    return CaseRun.judge(recipe, case, aligned)  # type: ignore[arg-type]
+
+
+def compare_case(cfg: StackConfig, recipe: Recipe, case: Case) -> CaseRun:
+    return judge(recipe, case, stack_reports(cfg, recipe, case))
 
 
 def run_compare(cfg: StackConfig, args: argparse.Namespace, console: Console) -> int:

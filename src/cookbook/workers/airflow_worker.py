@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from cookbook.airflow_rest import RunRefused
-from cookbook.outcomes import airflow_outcome
+from cookbook.outcomes import airflow_outcome, error_type
 from cookbook.protocol import Job
 from cookbook.report import RunState, SideError, SideReport, TaskOutcome
 from cookbook.workers import airflow_hitl, airflow_schedules
@@ -88,6 +88,7 @@ class RunListener:
 
         self.ran: set[tuple[str, int]] = set()
         self.errors: dict[tuple[str, int], str] = {}
+        self.error_types: dict[tuple[str, int], str] = {}
 
         # pluggy finds hooks by attribute name on the registered object; bind them as closures.
         @hookimpl
@@ -96,8 +97,10 @@ class RunListener:
 
         @hookimpl
         def on_task_instance_failed(previous_state: Any, task_instance: Any, error: Any) -> None:
-            message = one_line(error) if isinstance(error, BaseException) else str(error)
-            self.errors[(task_instance.task_id, task_instance.map_index)] = message
+            key = (task_instance.task_id, task_instance.map_index)
+            self.errors[key] = one_line(error) if isinstance(error, BaseException) else str(error)
+            if isinstance(error, BaseException):
+                self.error_types[key] = error_type(type(error).__name__)
 
         self.on_task_instance_running = on_task_instance_running
         self.on_task_instance_failed = on_task_instance_failed
@@ -105,6 +108,7 @@ class RunListener:
     def reset(self) -> None:
         self.ran.clear()
         self.errors.clear()
+        self.error_types.clear()
 
 
 class AirflowSide:
@@ -277,6 +281,7 @@ class AirflowSide:
                     started_at=ti.start_date,
                     ended_at=ti.end_date,
                     error=self.listener.errors.get(key),
+                    error_type=self.listener.error_types.get(key),
                 )
             if job.result_task:
                 rows = session.scalars(

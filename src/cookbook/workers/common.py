@@ -151,7 +151,7 @@ def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event)
 def rejected(report: SideReport, detail: str, workdir: Path) -> SideReport:
     """The engine refused the run before it existed (parameters its schema rejects, say): failed, no task ran."""
     report.run_state = RunState.FAILED
-    report.error = SideError(kind="run_error", message=f"rejected before any task ran: {detail}")
+    report.error = SideError(kind="refused", message=f"rejected before any task ran: {detail}")
     report.files = snapshot_files(workdir)
     return report
 

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 from uuid import UUID
 
-from cookbook.outcomes import prefect_outcome, prefect_task_name
+from cookbook.outcomes import PARAMETERS_REFUSED, prefect_error_type, prefect_outcome, prefect_task_name
 from cookbook.protocol import Job
 from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
 from cookbook.workers import prefect_hitl, prefect_schedules
@@ -162,12 +162,25 @@ class PrefectSide:
         if state.is_completed():
             report.result = to_json(state.result(), job.workdir)
         elif state.is_final():
-            report.error = SideError(kind="run_error", message=_state_message(state))
+            message = _state_message(state)
+            # The engine validated the parameters against the flow's signature and said no: nothing ran.
+            kind = "refused" if message.startswith(PARAMETERS_REFUSED) else "run_error"
+            report.error = SideError(kind=kind, message=message)
         else:
             report.error = SideError(kind="run_error", message=f"the flow run did not end: {state.name}")
         flow_run_id = state.state_details.flow_run_id
         if flow_run_id is not None:
             report.tasks = _task_outcomes(flow_run_id, _task_names(module))
+            report.states = _run_states(flow_run_id)
+
+
+def _run_states(flow_run_id: UUID) -> list[str]:
+    """The flow run's state names in the order the server recorded them (Running, Suspended, ..., Completed)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        history = client.read_flow_run_states(flow_run_id)
+    return [entry.name for entry in sorted(history, key=lambda entry: entry.timestamp)]
 
 
 def _schedule_preview(module: ModuleType, job: Job, report: SideReport) -> SideReport:
@@ -378,9 +391,10 @@ def _task_outcome(run: Any) -> TaskOutcome:
     state_type = run.state_type.value if run.state_type else "PENDING"
     state_name = run.state_name or state_type.title()
     outcome = prefect_outcome(state_type, state_name)
-    error = None
+    error = kind = None
     if outcome is Outcome.FAILED and run.state is not None:
         error = _state_message(run.state)
+        kind = prefect_error_type(state_name, run.state.message)
     return TaskOutcome(
         outcome=outcome,
         engine_state=state_name,
@@ -388,6 +402,7 @@ def _task_outcome(run: Any) -> TaskOutcome:
         started_at=run.start_time,
         ended_at=run.end_time,
         error=error,
+        error_type=kind,
     )
 
 
