@@ -181,6 +181,8 @@ class AirflowRest:
             return None, None
         found: tuple[str | None, str | None] = (None, None)
         for line in answer.json().get("content", []):
+            if isinstance(line, dict) and line.get("level") == "error" and found[0] is None:
+                found = (None, " ".join(str(line.get("event", "")).split()))  # the failure, without its class
             details = line.get("error_detail") if isinstance(line, dict) else None
             for detail in details or []:
                 if not detail.get("is_cause"):

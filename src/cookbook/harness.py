@@ -333,8 +333,12 @@ class Harness:
                         reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
         return CaseRun.judge(recipe, case, reports, also=self._leaks(case_secrets, reports, offsets))
 
+    def workdir(self, recipe: Recipe, case: Case, engine: Engine) -> Path:
+        """The side's working directory for a case: the same one each time the case runs in this batch."""
+        return self.scratch / "work" / recipe.name / case.name / engine
+
     def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:
-        workdir = self.scratch / "work" / recipe.name / case.name / engine
+        workdir = self.workdir(recipe, case, engine)
         variables = {**variables, "workdir": str(workdir)}
         if case.logical_date is not None:
             variables["logical_date"] = case.logical_date.isoformat()

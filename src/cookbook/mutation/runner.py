@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, computed_field
 
 from cookbook.compare import Status
-from cookbook.harness import CaseRun, Harness, HarnessError
+from cookbook.harness import CaseRun, Harness
 from cookbook.mutation.mutants import DEFAULT_MAX_PER_OPERATOR, Mutant, Mutants, Operator, cap, mutants_of
 from cookbook.recipe import Case, Recipe, load_recipe
 
@@ -208,7 +208,6 @@ def run_recipe(harness: Harness, recipe: Recipe, item: Plan, progress: ProgressF
         seconds=0.0,
     )
     if result.proven:
-        _check_scratch_layout(harness, recipe)
         original = recipe.flow_file.read_text(encoding="utf-8")
         try:
             for n, mutant in enumerate(item.chosen, start=1):
@@ -319,11 +318,6 @@ def _write_flow(path: Path, source: str) -> None:
     shutil.rmtree(path.parent / "__pycache__", ignore_errors=True)
 
 
-def _prefect_workdir(harness: Harness, recipe: Recipe, case: Case) -> Path:
-    # Mirrors Harness._job: one working directory per recipe, case and side, under the batch's scratch folder.
-    return harness.scratch / "work" / recipe.name / case.name / "prefect"
-
-
 def _fresh_prefect_side(harness: Harness, recipe: Recipe, case: Case) -> None:
     """What the Prefect side of this case starts from in the baseline: no files, no stored results.
 
@@ -331,16 +325,5 @@ def _fresh_prefect_side(harness: Harness, recipe: Recipe, case: Case) -> None:
     baseline wrote (an append-only log grows, a file the mutant no longer writes is still there), and a task with a
     cache policy would return the baseline's stored result without running.
     """
-    shutil.rmtree(_prefect_workdir(harness, recipe, case), ignore_errors=True)
+    shutil.rmtree(harness.workdir(recipe, case, "prefect"), ignore_errors=True)
     shutil.rmtree(harness.scratch / "prefect-home" / "storage", ignore_errors=True)
-
-
-def _check_scratch_layout(harness: Harness, recipe: Recipe) -> None:
-    """The baseline ran the flows, so their working directories exist where `_prefect_workdir` says, or it is
-    out of date with the harness and mutants would start from the baseline's files."""
-    ran = [c for c in recipe.meta.cases if c.schedule_preview is None]  # a preview runs nothing, in no directory
-    if ran and not any(_prefect_workdir(harness, recipe, c).is_dir() for c in ran):
-        raise HarnessError(
-            f"no Prefect working directory for {recipe.name} under {harness.scratch / 'work'}: the harness keeps "
-            "them elsewhere now; update cookbook.mutation.runner._prefect_workdir"
-        )
