@@ -18,12 +18,23 @@ from cookbook.workers.responder import Request, Responder
 
 # The user an answer is recorded for in dag.test() mode; under the scheduler it is the stack's own REST user.
 REVIEWER = {"id": "cookbook-reviewer", "name": "cookbook-reviewer"}
+# Under the scheduler a parked task's first process exits, and the executor reports that exit up to a supervisor
+# heartbeat later (AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL, 1 s here) under the same try number as the resumed run.
+# An answer faster than that resumes the task first; the late "success" event then finds it running and the
+# scheduler marks it FAILED ("executor reported ... finished with state success, but the task instance's state
+# attribute is running"). A person never answers within a second; the harness waits as long as one would at least.
+SETTLE_SECONDS = 3.0
 
 
 def responding(job: Job, rest: AirflowRest | None = None) -> Responder:
     """The job's replies, answered through REST when a scheduler stack runs the DAG, else in the metadata DB."""
     if rest is not None:
-        return Responder(job.replies, lambda: _pending_rest(rest, job.dag_id), lambda r, i: _answer_rest(rest, r, i))
+        return Responder(
+            job.replies,
+            lambda: _pending_rest(rest, job.dag_id),
+            lambda r, i: _answer_rest(rest, r, i),
+            settle_seconds=SETTLE_SECONDS,
+        )
     return Responder(job.replies, lambda: _pending_db(job.dag_id), _answer_db)
 
 

@@ -30,6 +30,8 @@ class Request:
 class Responder:
     """Answers `replies` in order, each to the next request that appears, `after_seconds` after it appeared.
 
+    `settle_seconds` is the least an engine needs between asking and being answered (see airflow_hitl.SETTLE_SECONDS).
+
     Use as a context manager around the run. What went wrong (an answer refused, an answer never asked for) is
     in `problems` afterwards; the side reports it as its error.
     """
@@ -39,8 +41,10 @@ class Responder:
         replies: list[Reply],
         find_pending: Callable[[], Request | None],
         answer: Callable[[Request, dict[str, Any]], None],
+        settle_seconds: float = 0.0,
     ) -> None:
         self.replies = replies
+        self.settle_seconds = settle_seconds
         self.find_pending = find_pending
         self.answer = answer
         self.answered: list[str] = []
@@ -77,7 +81,7 @@ class Responder:
                 request = self._next_request()
                 if request is None:  # the run ended first
                     return
-                if self._stop.wait(reply.after_seconds):
+                if self._stop.wait(max(reply.after_seconds, self.settle_seconds)):
                     return
                 self.answer(request, reply.input)
                 self._done.add(request.key)
