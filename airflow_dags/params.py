@@ -56,6 +56,7 @@ with DAG(
             "dry_run": params["dry_run"],
             "start": start.isoformat(),
             "end": (start + timedelta(days=window["days"] - 1)).isoformat(),
+            "batch_size": params["batch_size"],
             "batches": math.ceil(ROWS / params["batch_size"]),
         }
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.sdk import DAG, ExceptionRetryPolicy, Param, RetryAction, RetryRule, task
 
-ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 9.9}]
+ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 0.99}]
 BAD_ROW = {"id": "A-4", "amount": -5.0}
 JOURNAL = Path("out/attempts.log")
 

@@ -64,6 +64,7 @@ def plan(region: Region, batch_size: int, run_tag: str, dry_run: bool, window: W
         "dry_run": dry_run,
         "start": window.start.isoformat(),
         "end": (window.start + timedelta(days=window.days - 1)).isoformat(),
+        "batch_size": batch_size,
         "batches": math.ceil(ROWS / batch_size),
     }
 

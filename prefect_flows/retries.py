@@ -9,6 +9,7 @@ with jitter, and a `retry_condition_fn` that refuses to retry an error that no r
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 9.9}]
+ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 0.99}]
 BAD_ROW = {"id": "A-4", "amount": -5.0}
 JOURNAL = Path("out/attempts.log")
 
@@ -51,19 +52,16 @@ def fetch_orders(fetch_failures: int, bad_row: bool) -> list[dict[str, Any]]:
 # [START retries_backoff]
 def retry_unless_bad_data(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Airflow's RetryRule(exception=ValueError, action=FAIL): False ends the task run as Failed."""
-    try:
-        state.result()  # re-raises the exception the run failed with
-    except ValueError:
-        return False
-    except Exception:
-        return True
-    return True
+    # A Failed state's result is the exception the run raised; raise_on_failure=False returns it instead.
+    error = state.result(raise_on_failure=False)
+    return not isinstance(error, ValueError)
 
 
 # Airflow's retry_delay=0.5 s, retry_exponential_backoff=2.0, max_retry_delay=4 s, spelled out as a list: one
-# delay per retry, the last repeated if there are more retries than delays. Prefect has no max delay, so cap it.
+# delay per retry, the last repeated if there are more retries than delays. Airflow rounds each delay up to whole
+# seconds, at least 1; Prefect keeps fractions and has no max delay, so both are done here: 1, 1, 2 and 4 s.
 MAX_RETRY_DELAY = 4.0
-BACKOFF = [min(delay, MAX_RETRY_DELAY) for delay in exponential_backoff(backoff_factor=0.5)(4)]  # 0.5, 1, 2, 4
+BACKOFF = [min(max(1.0, float(math.ceil(d))), MAX_RETRY_DELAY) for d in exponential_backoff(backoff_factor=0.5)(4)]
 
 
 @task(

@@ -178,6 +178,38 @@ def test_overlap_is_measured_from_start_and_end_times_and_bounded() -> None:
     assert verdict.measures == {"max overlap of q": {"airflow": 3, "prefect": 3}}
 
 
+def test_retry_waits_sum_the_gaps_between_tries_and_are_bounded_on_each_side() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cookbook.recipe import RetryWait
+    from cookbook.report import wait_between_tries
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    at = lambda s: t0 + timedelta(seconds=s)  # noqa: E731
+    # Tries at 0-1 s, 2-2.5 s and 4.5-5 s: waits of 1 s and 2 s; the tries' own durations do not count.
+    assert wait_between_tries([(at(0), at(1)), (at(2), at(2.5)), (at(4.5), at(5))]) == 3.0
+    assert wait_between_tries([(at(0), at(1))]) is None  # tried once: nothing waited
+    assert wait_between_tries([(at(0), None), (at(2), at(3))]) is None  # a try the engine did not close
+
+    def retried(wait: float | None) -> dict[str, TaskOutcome]:
+        return {"load": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=3, retry_wait_seconds=wait)}
+
+    bounds = Expectation(retry_waits={"load": RetryWait(at_least=1.8, at_most=3.5)})
+    parity = Parity(compare=["run_state"])
+    assert compare(parity, bounds, side("airflow", tasks=retried(2.1)), side("prefect", tasks=retried(2.0))).parity
+    # Prefect without retry_delay_seconds retries at once: a wait near 0 s is a mismatch, as is no record at all.
+    verdict = compare(parity, bounds, side("airflow", tasks=retried(2.1)), side("prefect", tasks=retried(0.04)))
+    assert [d.note for d in verdict.differences] == [
+        "prefect: load waited 0.04 s, expected 1.8..3.5 s between its tries"
+    ]
+    verdict = compare(parity, bounds, side("airflow", tasks=retried(None)), side("prefect", tasks=retried(2.0)))
+    assert [d.note for d in verdict.differences] == [
+        "airflow: no wait between tries was recorded, expected 1.8..3.5 s between its tries"
+    ]
+    with pytest.raises(ValueError, match="at_least"):
+        RetryWait(at_least=3, at_most=2)
+
+
 def test_the_stack_matches_a_mapped_tasks_runs_as_a_multiset_and_no_more() -> None:
     from cookbook.stack.compare import align_mapped
 

@@ -279,3 +279,19 @@ def test_dropping_a_retry_is_killed_on_the_real_engines(runs: Runs) -> None:
         result = judge(runs.harness, scratch, dropped, [base], progress=lambda message: None)
     assert (result.status, result.killed_by, result.timed_out) == ("killed", "recovers", False), result.detail
     assert "load_orders" in result.detail
+
+
+@pytest.mark.parity
+def test_retrying_at_once_is_killed_by_the_measured_waits(runs: Runs) -> None:
+    # Without retry_delay_seconds the task still recovers on its third try: only the waits between tries differ.
+    recipe = runs.recipes["retries"]
+    case = recipe.cases_by_name["recovers"]
+    run, _ = runs.get("retries", "recovers")
+    assert run.verdict.parity, run.verdict.differences
+    at_once = mutant(recipe.flow_file.read_text(encoding="utf-8"), "drop_retries:TASK_DEFAULTS:2")
+    with scratch_cookbook(PROJECT_ROOT) as root:
+        scratch = load_recipe(root / "recipes" / "retries.md")
+        base = baseline_of(scratch, case, run, run.prefect.duration_seconds)
+        result = judge(runs.harness, scratch, at_once, [base], progress=lambda message: None)
+    assert (result.status, result.killed_by) == ("killed", "recovers"), result.detail
+    assert "retry wait of fetch_orders" in result.detail and "attempts" not in result.detail

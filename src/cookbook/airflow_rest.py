@@ -7,12 +7,13 @@ imports nothing from Airflow: only httpx.
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from cookbook.outcomes import airflow_outcome, error_type
-from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome, wait_between_tries
 from cookbook.workers.common import WORKDIR_TOKEN, indexed_name, to_json
 
 POLL_SECONDS = 0.5
@@ -191,6 +192,16 @@ class AirflowRest:
                     break
         return found
 
+    def retry_wait(self, dag_id: str, run_id: str, ti: dict[str, Any]) -> float | None:
+        """The time a task instance waited between its tries, from the start and end of each (its try history)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{ti['task_id']}"
+        path += f"/{ti['map_index']}/tries" if ti["map_index"] >= 0 else "/tries"
+        answer = self.client.get(path, params={"limit": 1000})
+        if answer.status_code != 200:
+            return None
+        tries = sorted(answer.json()["task_instances"], key=lambda t: t["try_number"])
+        return wait_between_tries([(_moment(t["start_date"]), _moment(t["end_date"])) for t in tries])
+
     def fill_report(
         self,
         report: SideReport,
@@ -220,6 +231,7 @@ class AirflowRest:
                 attempts=ti["try_number"] or 0,
                 started_at=ti["start_date"],
                 ended_at=ti["end_date"],
+                retry_wait_seconds=self.retry_wait(dag_id, run_id, ti) if (ti["try_number"] or 0) > 1 else None,
                 error=message.replace(workdir, WORKDIR_TOKEN) if message else None,
                 error_type=error_type(kind) if kind else None,
             )
@@ -232,3 +244,7 @@ class AirflowRest:
         if report.run_state is RunState.FAILED:
             failed = [name for name, t in report.tasks.items() if t.outcome is Outcome.FAILED]
             report.error = SideError(kind="run_error", message=f"failed tasks: {', '.join(failed) or 'none'}")
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -91,6 +91,14 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
             if not bound.at_least <= measured <= bound.at_most:
                 note = f"{measured} of {bound.tasks} ran at once, expected {bound.at_least}..{bound.at_most}"
                 diffs.append(_unmet(engine, label, measured, note))
+    for task, bounds in expect.retry_waits.items():
+        label = f"retry wait of {task} (s)"
+        measures[label] = {engine: _retry_wait(report, task) for engine, report in sides.items()}
+        for engine, waited in measures[label].items():
+            if waited is None or not bounds.at_least <= waited <= bounds.at_most:
+                said = "no wait between tries was recorded" if waited is None else f"{task} waited {waited:g} s"
+                note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s between its tries"
+                diffs.append(_unmet(engine, label, waited, note))
     aspects = set(parity.compare)
     if "run_state" in aspects and airflow.run_state != prefect.run_state:
         diffs.append(Difference(aspect="run_state", where="run", airflow=airflow.run_state, prefect=prefect.run_state))
@@ -129,6 +137,11 @@ def _is_instance_of(name: str, pattern: str) -> bool:
     return (
         name == pattern or (name.startswith(f"{pattern}[") and name.endswith("]")) or fnmatch.fnmatchcase(name, pattern)
     )
+
+
+def _retry_wait(report: SideReport, task: str) -> float | None:
+    found = report.tasks.get(task)
+    return found.retry_wait_seconds if found else None
 
 
 def max_overlap(report: SideReport, pattern: str) -> int:

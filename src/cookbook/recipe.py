@@ -88,6 +88,19 @@ class Overlap(Strict):
     at_least: int = Field(1, ge=1)
 
 
+class RetryWait(Strict):
+    """Bounds on the time a task waited between its tries, summed, on each engine: its retry delays, measured."""
+
+    at_least: float = Field(0.0, ge=0, description="Seconds; a translation that retries at once falls below it.")
+    at_most: float = Field(gt=0, description="Seconds; delays longer than the DAG's go above it.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetryWait:
+        if self.at_least > self.at_most:
+            raise ValueError(f"at_least ({self.at_least}) is more than at_most ({self.at_most})")
+        return self
+
+
 class SchedulePreview(Strict):
     """Instead of running anything: the next run times each engine computes from the recipe's schedule."""
 
@@ -162,6 +175,10 @@ class Expectation(Strict):
         return wanted if isinstance(wanted, str) else wanted[engine]
 
     max_overlap: Overlap | None = None
+    retry_waits: dict[str, RetryWait] = Field(
+        default_factory=dict,
+        description="Each task's wait between tries, summed (seconds, from the engine's own record of each try).",
+    )
     messages: dict[str, int | list[Any]] = Field(
         default_factory=dict,
         description="Each webhook's messages: how many, or the list of them (each a JSON subset of the message).",

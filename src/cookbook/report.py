@@ -6,6 +6,7 @@ so Airflow and Prefect can live in separate virtual environments and separate pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -53,6 +54,11 @@ class TaskOutcome(BaseModel):
     attempts: int = Field(0, description="Airflow try_number, Prefect run_count.")
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    retry_wait_seconds: float | None = Field(
+        None,
+        description="Time spent waiting between tries, summed: from each failed try's end to the next try's start "
+        "(None for a task tried once, or whose tries the engine did not record).",
+    )
     error: str | None = None
     error_type: str | None = Field(
         None, description="The failure's class in words both engines share (see `outcomes.error_type`)."
@@ -105,3 +111,11 @@ class SideReport(BaseModel):
     def executed(self) -> bool:
         """True when the engine ran the case to an end state (success, failure or refusal), not when it broke."""
         return self.run_state is not None and (self.error is None or self.error.kind in ("run_error", "refused"))
+
+
+def wait_between_tries(tries: Sequence[tuple[datetime | None, datetime | None]]) -> float | None:
+    """The summed gaps between consecutive tries, given each try's (start, end) in try order."""
+    if len(tries) < 2 or any(start is None for start, _ in tries[1:]) or any(end is None for _, end in tries[:-1]):
+        return None
+    gaps = [(tries[k + 1][0] - tries[k][1]).total_seconds() for k in range(len(tries) - 1)]  # type: ignore[operator]
+    return round(max(0.0, sum(gaps)), 3)

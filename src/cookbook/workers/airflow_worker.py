@@ -24,7 +24,7 @@ from typing import Any
 from cookbook.airflow_rest import RunRefused
 from cookbook.outcomes import airflow_outcome, error_type
 from cookbook.protocol import Job
-from cookbook.report import RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import RunState, SideError, SideReport, TaskOutcome, wait_between_tries
 from cookbook.workers import airflow_hitl, airflow_schedules
 from cookbook.workers.airflow_scheduler import SchedulerStack, StackUnavailable
 from cookbook.workers.common import (
@@ -265,12 +265,22 @@ class AirflowSide:
         return report
 
     def _collect(self, dag_run: Any, job: Job, report: SideReport) -> None:
+        from airflow.models.taskinstancehistory import TaskInstanceHistory
         from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
+        from sqlalchemy import select
 
         assert self.listener is not None
         with create_session() as session:
             tis = sorted(dag_run.get_task_instances(session=session), key=lambda t: (t.task_id, t.map_index))
+            earlier: dict[tuple[str, int], list[Any]] = {}
+            history = session.scalars(
+                select(TaskInstanceHistory)
+                .where(TaskInstanceHistory.dag_id == dag_run.dag_id, TaskInstanceHistory.run_id == dag_run.run_id)
+                .order_by(TaskInstanceHistory.try_number)
+            )
+            for row in history:
+                earlier.setdefault((row.task_id, row.map_index), []).append(row)
             for ti in tis:
                 key = (ti.task_id, ti.map_index)
                 name = indexed_name(ti.task_id, ti.map_index if ti.map_index >= 0 else None)
@@ -280,6 +290,9 @@ class AirflowSide:
                     attempts=ti.try_number or 0,
                     started_at=ti.start_date,
                     ended_at=ti.end_date,
+                    retry_wait_seconds=wait_between_tries(
+                        [(t.start_date, t.end_date) for t in [*earlier.get(key, []), ti]]
+                    ),
                     error=self.listener.errors.get(key),
                     error_type=self.listener.error_types.get(key),
                 )

@@ -25,7 +25,7 @@ from uuid import UUID
 
 from cookbook.outcomes import PARAMETERS_REFUSED, prefect_error_type, prefect_outcome, prefect_task_name
 from cookbook.protocol import Job
-from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome, wait_between_tries
 from cookbook.workers import prefect_hitl, prefect_schedules
 from cookbook.workers.common import (
     Channel,
@@ -277,7 +277,21 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
                 break
             previous = runs
             time.sleep(0.1)
-    return _outcomes_by_name(runs, task_names)
+        waits = {r.id: _retry_wait(client, r.id) for r in runs if r.run_count > 1}
+    return _outcomes_by_name(runs, task_names, waits)
+
+
+def _retry_wait(client: Any, task_run_id: UUID) -> float | None:
+    """From the task run's state history: a try runs from a Running state to the next state that is not."""
+    states = sorted(client.read_task_run_states(task_run_id), key=lambda s: s.timestamp)
+    tries: list[tuple[Any, Any]] = []
+    for state in states:
+        running = state.type.value == "RUNNING"
+        if running and (not tries or tries[-1][1] is not None):
+            tries.append((state.timestamp, None))
+        elif not running and tries and tries[-1][1] is None:
+            tries[-1] = (tries[-1][0], state.timestamp)
+    return wait_between_tries(tries)
 
 
 def _read_task_runs(client: Any, root: UUID) -> list[Any]:
@@ -313,7 +327,9 @@ def _fingerprint(runs: list[Any]) -> list[tuple[str, str | None, int]]:
     return sorted((str(r.id), r.state_name, r.run_count) for r in runs)
 
 
-def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, TaskOutcome]:
+def _outcomes_by_name(
+    runs: list[Any], task_names: dict[str, str], waits: dict[UUID, float | None]
+) -> dict[str, TaskOutcome]:
     """Key task runs by task name; a task called n > 1 times (mapped, or in a loop) gets `name[0..n-1]`."""
     known = set(task_names.values())
     by_task: dict[str, list[Any]] = {}
@@ -332,7 +348,8 @@ def _outcomes_by_name(runs: list[Any], task_names: dict[str, str]) -> dict[str, 
         calls.sort(key=lambda r: (0, SUBMISSIONS.order[r.id]) if r.id in SUBMISSIONS.order else (1, r.created))
         mapped = any(r.id in SUBMISSIONS.mapped for r in calls)  # a one-element map is still `name[0]`
         for index, run in enumerate(calls):
-            outcomes[indexed_name(name, index if len(calls) > 1 or mapped else None)] = _task_outcome(run)
+            key = indexed_name(name, index if len(calls) > 1 or mapped else None)
+            outcomes[key] = _task_outcome(run, waits.get(run.id))
     return outcomes
 
 
@@ -387,7 +404,7 @@ class _Submissions:
 SUBMISSIONS = _Submissions()
 
 
-def _task_outcome(run: Any) -> TaskOutcome:
+def _task_outcome(run: Any, retry_wait: float | None = None) -> TaskOutcome:
     state_type = run.state_type.value if run.state_type else "PENDING"
     state_name = run.state_name or state_type.title()
     outcome = prefect_outcome(state_type, state_name)
@@ -401,6 +418,7 @@ def _task_outcome(run: Any) -> TaskOutcome:
         attempts=run.run_count,
         started_at=run.start_time,
         ended_at=run.end_time,
+        retry_wait_seconds=retry_wait,
         error=error,
         error_type=kind,
     )
