@@ -1,8 +1,12 @@
-"""Assets in Airflow 3: a producer DAG updates an asset, and a consumer DAG scheduled on it runs once per update.
+"""Assets in Airflow 3: a producer DAG updates an asset, and a consumer DAG scheduled on it reads each update.
 
 Airflow 2 called these Datasets (`from airflow.datasets import Dataset`, `schedule=[dataset]`); Airflow 3 renamed
-them Assets. The scheduler turns each asset event into a run of every DAG scheduled on the asset, so this recipe
-runs under a real scheduler (`airflow_mode: scheduler` in its page): `dag.test()` never starts a consumer.
+them Assets. The scheduler turns asset events into runs of every DAG scheduled on the asset, so this recipe runs
+under a real scheduler (`airflow_mode: scheduler` in its page): `dag.test()` never starts a consumer.
+
+The producer exports one orders file per region from `<data_dir>/incoming/<region>.csv` to
+`<data_dir>/orders/<region>.csv`: three exports, three asset events in a burst. The consumer appends one line per
+event to `<data_dir>/reports/<region>.txt`.
 """
 
 from __future__ import annotations
@@ -13,61 +17,72 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, Param, task
 
-ORDERS_CSV = "id,amount\nA-1,120.0\nA-2,35.5\nA-3,9.9\n"
+REGIONS = ["eu", "us", "apac"]
 
 # [START assets_asset]
 # An asset is a name and a URI: an identity, not a location Airflow reads. Where this update's file is travels
-# in the asset event's `extra`, so one consumer serves every environment (and every run's working directory).
+# in the asset event's `extra`, so one consumer serves every environment and every region.
 ORDERS = Asset(name="daily_orders", uri="warehouse://orders/daily")
 # [END assets_asset]
+
+
+def read_orders(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
 
 # [START assets_producer]
 with DAG(
     dag_id="assets",
     schedule=None,
-    params={
-        "workdir": Param(type="string", description="Where the export lands."),
-        "broken": Param("", enum=["", "export_orders", "summarize"], description="A task made to fail."),
-    },
+    params={"data_dir": Param(type="string", description="Holds incoming/, orders/ and reports/.")},
     tags=["cookbook"],
 ) as producer:
-    # `outlets`: when this task succeeds, Airflow records an asset event for ORDERS (with the extra set here).
-    # A failed task records none, whatever happens to the rest of the run.
-    @task(outlets=[ORDERS])
-    def export_orders(params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
+    # `outlets`: each time this task succeeds, Airflow records an asset event for ORDERS with the extra set here.
+    # Mapped, it succeeds once per region: one event each. A failed instance records none.
+    # One instance at a time: mapped instances that finish together can leave an event out of the consumer run
+    # and waiting for the next update (apache/airflow#54659, seen here on 3.3.2). Spaced out, each is queued.
+    @task(outlets=[ORDERS], max_active_tis_per_dagrun=1)
+    def export_orders(region: str, params: dict[str, Any] | None = None, outlet_events: Any = None) -> dict[str, Any]:
         assert params is not None and outlet_events is not None
-        if params["broken"] == "export_orders":
-            raise ConnectionError("warehouse unavailable: nothing exported")
-        path = Path(params["workdir"]) / "orders.csv"
-        path.write_text(ORDERS_CSV)
-        rows = len(ORDERS_CSV.splitlines()) - 1
-        outlet_events[ORDERS].extra = {"path": str(path), "rows": rows}
-        return {"path": str(path), "rows": rows}
+        rows = read_orders(Path(params["data_dir"]) / "incoming" / f"{region}.csv")
+        path = Path(params["data_dir"]) / "orders" / f"{region}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["id", "amount"], extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        outlet_events[ORDERS].extra = {"path": str(path), "region": region, "rows": len(rows)}
+        return {"region": region, "rows": len(rows)}
 
     @task
-    def summarize(export: dict[str, Any], params: dict[str, Any] | None = None) -> dict[str, Any]:
-        assert params is not None
-        if params["broken"] == "summarize":
-            raise RuntimeError("summary service down")
-        return {"rows": export["rows"], "file": Path(export["path"]).name}
+    def summarize(exports: list[dict[str, Any]]) -> dict[str, int]:
+        # A quality gate after the exports: it fails the run, but the events are already recorded.
+        empty = [e["region"] for e in exports if e["rows"] == 0]
+        if empty:
+            raise ValueError(f"no orders exported for {', '.join(empty)}")
+        return {e["region"]: e["rows"] for e in exports}
 
-    summarize(export_orders())
+    summarize(export_orders.expand(region=REGIONS))
 # [END assets_producer]
 
 # [START assets_consumer]
-# No cron: the DAG runs when ORDERS gets an event. Several events between two scheduler loops make one run.
+# No cron: the DAG runs when ORDERS gets events. Events that arrive between two scheduler loops make one run,
+# so a run can stand for several updates: handle every event, never only the last one.
 with DAG(dag_id="assets_consumer", schedule=[ORDERS], tags=["cookbook"]) as consumer:
 
     @task
     def build_report(triggering_asset_events: Any = None) -> int:
         assert triggering_asset_events is not None
         events = triggering_asset_events[ORDERS]
-        path = Path(events[-1].extra["path"])  # the latest update's file
-        with path.open(newline="") as handle:
-            total = sum(float(row["amount"]) for row in csv.DictReader(handle))
-        # One line per consumer run: a duplicate run would show as a second line.
-        with (path.parent / "reports.txt").open("a") as report:
-            report.write(f"{path.name}: {len(events)} event(s), total {total:.2f}\n")
+        for event in events:
+            path = Path(event.extra["path"])
+            total = sum(float(row["amount"]) for row in read_orders(path))
+            report = path.parent.parent / "reports" / f"{event.extra['region']}.txt"
+            report.parent.mkdir(parents=True, exist_ok=True)
+            # Appended: an update handled twice shows as a second line.
+            with report.open("a") as handle:
+                handle.write(f"orders: {event.extra['rows']}, total: {total:.2f}\n")
         return len(events)
 
     build_report()

@@ -2,6 +2,10 @@
 
 Both flows are served (`serve(*deployments())`): the consumer's deployment carries a trigger, which the server
 turns into an automation that runs it once per matching event, with the event's payload as its parameters.
+
+The producer exports one orders file per region from `<data_dir>/incoming/<region>.csv` to
+`<data_dir>/orders/<region>.csv`: three exports, three materialization events. The consumer appends one line per
+event to `<data_dir>/reports/<region>.txt`.
 """
 
 from __future__ import annotations
@@ -10,12 +14,12 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, serve, task
+from prefect import flow, get_run_logger, serve, task
 from prefect.assets import Asset, AssetProperties, materialize
 from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentEventTrigger
 
-ORDERS_CSV = "id,amount\nA-1,120.0\nA-2,35.5\nA-3,9.9\n"
+REGIONS = ["eu", "us", "apac"]
 
 # [START assets_asset]
 # The same identity as the Airflow asset. Prefect's asset key is the URI; the name is a display property.
@@ -23,30 +27,44 @@ ORDERS = Asset(key="warehouse://orders/daily", properties=AssetProperties(name="
 # [END assets_asset]
 
 
+def read_orders(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 # [START assets_producer]
 # `@materialize` is a task that, when it completes, emits `prefect.asset.materialization.succeeded` for ORDERS
-# (and `...failed` when it fails), with the metadata added during the run as the event's payload.
+# (and `...failed` when it fails), with the metadata added during the run as the event's payload. Mapped, each
+# task run has its own metadata and emits its own event.
 @materialize(ORDERS)
-def export_orders(workdir: Path, broken: str) -> dict[str, Any]:
-    if broken == "export_orders":
-        raise ConnectionError("warehouse unavailable: nothing exported")
-    path = workdir / "orders.csv"
-    path.write_text(ORDERS_CSV)
-    rows = len(ORDERS_CSV.splitlines()) - 1
-    ORDERS.add_metadata({"path": str(path), "rows": rows})
-    return {"path": str(path), "rows": rows}
+def export_orders(region: str, data_dir: Path) -> dict[str, Any]:
+    rows = read_orders(data_dir / "incoming" / f"{region}.csv")
+    path = data_dir / "orders" / f"{region}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "amount"], extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    ORDERS.add_metadata({"path": str(path), "region": region, "rows": len(rows)})
+    return {"region": region, "rows": len(rows)}
 
 
 @task
-def summarize(export: dict[str, Any], broken: str) -> dict[str, Any]:
-    if broken == "summarize":
-        raise RuntimeError("summary service down")
-    return {"rows": export["rows"], "file": Path(export["path"]).name}
+def summarize(exports: list[dict[str, Any]]) -> dict[str, int]:
+    # A quality gate after the exports: it fails the run, but the events are already emitted.
+    empty = [e["region"] for e in exports if e["rows"] == 0]
+    if empty:
+        raise ValueError(f"no orders exported for {', '.join(empty)}")
+    return {e["region"]: e["rows"] for e in exports}
 
 
 @flow(name="assets")
-def assets(workdir: Path, broken: str = "") -> dict[str, Any]:
-    return summarize(export_orders(workdir, broken), broken)
+def assets(data_dir: Path) -> dict[str, int]:
+    """Export every region's orders, one asset event each, then check that none came out empty."""
+    exports = export_orders.map(REGIONS, data_dir=data_dir)
+    # Passed as futures, a failed export would leave summarize NotReady and this flow Completed. `.result()` waits
+    # for every export and raises the first failure: the run fails and summarize never runs, as in Airflow.
+    return summarize(exports.result())
 
 
 # [END assets_producer]
@@ -54,19 +72,21 @@ def assets(workdir: Path, broken: str = "") -> dict[str, Any]:
 
 # [START assets_consumer]
 @task
-def build_report(orders_path: Path) -> int:
-    with orders_path.open(newline="") as handle:
-        total = sum(float(row["amount"]) for row in csv.DictReader(handle))
-    # One line per consumer run: a duplicate run would show as a second line. The trigger fires once per event
-    # (threshold 1), so a run always stands for exactly one update.
-    with (orders_path.parent / "reports.txt").open("a") as report:
-        report.write(f"{orders_path.name}: 1 event(s), total {total:.2f}\n")
+def build_report(orders_path: Path, region: str, rows: int) -> int:
+    total = sum(float(row["amount"]) for row in read_orders(orders_path))
+    report = orders_path.parent.parent / "reports" / f"{region}.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    # Appended: an update handled twice shows as a second line.
+    with report.open("a") as handle:
+        handle.write(f"orders: {rows}, total: {total:.2f}\n")
+    get_run_logger().info("report for %s: %d rows, total %.2f", region, rows, total)
     return 1
 
 
 @flow(name="assets-consumer")
-def assets_consumer(orders_path: Path) -> int:
-    return build_report(orders_path)
+def assets_consumer(orders_path: Path, region: str, rows: int) -> int:
+    """Rebuild one region's report from one update of the orders asset (one event: one run)."""
+    return build_report(orders_path, region, rows)
 
 
 # [END assets_consumer]
@@ -79,7 +99,11 @@ def deployments() -> list[RunnerDeployment]:
         expect={"prefect.asset.materialization.succeeded"},
         match={"prefect.resource.id": ORDERS.key},
         # Rendered with Jinja against the triggering event: Airflow's `extra`, read from the event's payload.
-        parameters={"orders_path": "{{ event.payload.path }}"},
+        parameters={
+            "orders_path": "{{ event.payload.path }}",
+            "region": "{{ event.payload.region }}",
+            "rows": "{{ event.payload.rows }}",
+        },
     )
     return [
         assets.to_deployment(name="producer"),
