@@ -108,13 +108,17 @@ def test_bad_pairs_are_reported_by_side_and_nothing_is_left_running(tmp_path: Pa
         ("error", "total"),
     ]
     assert "it failed with KeyError" in wrong_error["differences"][0]["note"]
+    # The recipe's own block function failing is the recipe's failure (before the run), not the harness's.
+    assert runs["broken_block"]["prefect"]["error"]["kind"] == "import_error"
+    assert "block 'alerts_block' gave a NoneType, not a Block" in runs["broken_block"]["prefect"]["error"]["message"]
+    assert runs["broken_block"]["verdict"]["status"] == "mismatch"
     # Our own code failing is a harness break, never a mismatch the translation is blamed for.
     assert runs["harness_broke"]["prefect"]["error"]["kind"] == "harness_error"
     assert runs["harness_broke"]["verdict"]["status"] == "harness_error"
     summary = " ".join(result.stdout.split())
-    assert "HARNESS BROKE: 1/8 cases match" in summary
-    mismatched = ["wrong_result", "wrong_error", "broken_dag", "hangs", "leaky", "awaits_missing"]
-    assert f"6 mismatch: {', '.join(f'{name}/default' for name in mismatched)}" in summary
+    assert "HARNESS BROKE: 1/9 cases match" in summary
+    mismatched = ["wrong_result", "wrong_error", "broken_block", "broken_dag", "hangs", "leaky", "awaits_missing"]
+    assert f"7 mismatch: {', '.join(f'{name}/default' for name in mismatched)}" in summary
     assert "1 harness broke: harness_broke/default" in summary
     assert "Traceback" not in result.stdout + result.stderr
     leftovers = [pid for pid in worker_pids() if _group_alive(pid)]

@@ -124,8 +124,22 @@ class PrefectSide:
             report.error = SideError(kind="import_error", message=f"no flow named {job.flow_name!r} (found: {found})")
             return report
 
+        from prefect.blocks.core import Block
+
         for spec in job.prefect_blocks:
-            getattr(module, spec.block)(**spec.fields).save(spec.name, overwrite=True)
+            # A name the module lacks is the case's mistake (ours, a harness break, raised as is); a block the
+            # recipe's own code cannot build is the recipe's failure.
+            make_block = getattr(module, spec.block)
+            try:
+                block = make_block(**spec.fields)
+            except Exception as exc:
+                report.error = SideError(kind="import_error", message=f"block {spec.block!r}: {one_line(exc)}")
+                return report
+            if not isinstance(block, Block):
+                got = type(block).__name__
+                report.error = SideError(kind="import_error", message=f"block {spec.block!r} gave a {got}, not a Block")
+                return report
+            block.save(spec.name, overwrite=True)
         _set_variables(job.variables)
         _set_concurrency_limits(job.concurrency_limits, job.tag_limits)
         if job.schedule_preview is not None:
