@@ -40,8 +40,8 @@ class OrdersApiCredentials(Block):
         try:
             return cls.load(name)
         except ValueError as exc:
-            # `load` reports a missing block as a ValueError raised from ObjectNotFound; any other ValueError
-            # (a saved block that no longer validates, say) must not quietly switch credentials.
+            # `load` reports a missing block as a ValueError raised from ObjectNotFound; any other error (a saved
+            # block that no longer validates is a RuntimeError in Prefect 3.8) must not quietly switch credentials.
             if not isinstance(exc.__cause__, ObjectNotFound):
                 raise
         url, token = os.environ.get("ORDERS_API_URL"), os.environ.get("ORDERS_API_TOKEN")

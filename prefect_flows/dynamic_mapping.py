@@ -7,6 +7,8 @@ order.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from prefect import flow, task, unmapped
 from pydantic import BaseModel, Field
 
@@ -66,8 +68,12 @@ def report(rows: list[dict]) -> Report:
 
 
 # [START mapping_flow]
+# The rate's constraint goes in Annotated: a pydantic Field(...) given as the default is not checked by Prefect
+# (3.8.8 runs with usd_to_eur=0), where Airflow's Param(exclusiveMinimum=0) refuses the run.
 @flow(name="dynamic-mapping")
-def dynamic_mapping(regions: list[Region] = DEFAULT_REGIONS, usd_to_eur: float = Field(0.9, gt=0)) -> Report | None:
+def dynamic_mapping(
+    regions: list[Region] = DEFAULT_REGIONS, usd_to_eur: Annotated[float, Field(gt=0)] = 0.9
+) -> Report | None:
     batches = extract(regions)
     rate = exchange_rate(usd_to_eur)
     if not batches:

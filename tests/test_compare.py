@@ -415,3 +415,24 @@ def test_a_case_must_say_how_it_ends(expect: dict[str, Any], message: str) -> No
         Case(name="c", expect=expect)
     Case(name="c", expect={"run_state": "failed", "tasks": {"load": "failed"}, "errors": {"load": "ValueError"}})
     Case(name="c", expect={"run_state": "failed", "refused": "above the maximum"})
+
+
+def test_an_expected_log_line_is_checked_on_each_side_that_ran() -> None:
+    from cookbook.harness import _unlogged
+    from cookbook.recipe import Case
+
+    case = Case(
+        name="lost_alert",
+        expect=Expectation(
+            run_state=RunState.FAILED,
+            errors={"load": "ValueError"},
+            tasks={"load": Outcome.FAILED},
+            logs={"airflow": ["alert (404)"], "prefect": ["alert (404)"]},
+        ),
+    )
+    logs = {"airflow": "RuntimeError: the webhook did not take the alert (404)\n", "prefect": "alert sent\n"}
+    missing = _unlogged(case, logs)
+    assert [(d.where, d.prefect) for d in missing] == [("logs.prefect", "absent")]
+    assert "its log does not show 'alert (404)'" in (missing[0].note or "")
+    # A side reused from an earlier run (mutation testing) logged nothing now, and is not judged on it again.
+    assert _unlogged(case, {"airflow": logs["airflow"]}) == []

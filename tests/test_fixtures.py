@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from cookbook.fixtures import PlaceholderError, expand, make_secrets, running_apis
-from cookbook.recipe import HttpApi
+from cookbook.recipe import ApiResponse, HttpApi
 
 
 def test_placeholders_fill_nested_values() -> None:
@@ -41,6 +41,26 @@ def test_the_api_answers_only_with_the_right_token() -> None:
         assert ok.status_code == 200 and ok.json() == {"orders": [1, 2]}
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/data", timeout=2)
+
+
+def test_scripted_responses_are_counted_per_side() -> None:
+    secrets = make_secrets(["token"])
+    script = [ApiResponse(status=503), ApiResponse(after_seconds=1.0)]
+    spec = HttpApi(name="orders", token_secret="token", data={"orders": []}, responses=script)
+    auth = {"Authorization": f"Bearer {secrets['secret.token']}"}
+    with running_apis([spec], secrets) as variables:
+        assert "http.orders.url" not in variables  # one count for both sides would depend on who asks first
+        airflow, prefect = variables["http.orders.airflow.url"], variables["http.orders.prefect.url"]
+        assert airflow != prefect and variables["http.orders.prefect.port"] in prefect
+        assert httpx.get(f"{airflow}/data").status_code == 401  # a wrong token takes no turn
+        assert httpx.get(f"{airflow}/data", headers=auth).status_code == 503
+        with pytest.raises(httpx.ReadTimeout):  # the second answer is held back past the client's timeout
+            httpx.get(f"{airflow}/data", headers=auth, timeout=0.3)
+        ok = httpx.get(f"{airflow}/data", headers=auth)
+        assert ok.status_code == 200 and ok.json() == {"orders": []}
+        assert httpx.get(f"{prefect}/data", headers=auth).status_code == 503  # the other side's own first turn
+        slow = httpx.get(f"{prefect}/data", headers=auth, timeout=5)
+        assert slow.status_code == 200 and slow.elapsed.total_seconds() >= 0.9
 
 
 def test_a_webhook_records_posts_to_its_secret_path_only() -> None:

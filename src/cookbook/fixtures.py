@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cookbook.recipe import HttpApi
+from cookbook.recipe import ApiResponse, HttpApi
+from cookbook.report import ENGINES
 
 _PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_.]*)\}")
 
@@ -54,20 +55,36 @@ def make_secrets(names: list[str]) -> dict[str, str]:
 
 @dataclass
 class ApiLog:
-    authorized: int = 0
+    authorized: int = 0  # also the turn of the next authorized request in the API's `responses`
     rejected: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class JsonApi:
-    """GET /data answers the configured JSON document, but only with `Authorization: Bearer <token>`."""
+    """GET /data answers the configured JSON document, but only with `Authorization: Bearer <token>`.
 
-    def __init__(self, spec: HttpApi, token: str) -> None:
+    One listener per address: the shared one (`${http.<name>.url}`, unless the API scripts `responses`) and one per
+    side (`${http.<name>.<side>.url}`), each with its own log, so a scripted outage counts each side on its own.
+    """
+
+    def __init__(self, spec: HttpApi, token: str, sides: tuple[str, ...] = ENGINES) -> None:
         self.spec = spec
-        self.log = ApiLog()
+        self.closing = threading.Event()
+        labels = [*([] if spec.responses else [""]), *sides]
+        self.logs = {label: ApiLog() for label in labels}
         expected = f"Bearer {token}".encode()
-        log = self.log
-        payload = json.dumps(spec.data).encode()
+        self.servers = {
+            label: ThreadingHTTPServer(("127.0.0.1", 0), self._handler(log, expected))
+            for label, log in self.logs.items()
+        }
+        self.threads = {
+            label: threading.Thread(target=server.serve_forever, name=f"api:{spec.name}:{label}", daemon=True)
+            for label, server in self.servers.items()
+        }
+
+    def _handler(self, log: ApiLog, expected: bytes) -> type[BaseHTTPRequestHandler]:
+        payload = json.dumps(self.spec.data).encode()
+        script, closing = self.spec.responses, self.closing
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -76,40 +93,64 @@ class JsonApi:
                     with log.lock:
                         log.rejected += 1
                     self._answer(401, b'{"detail": "missing or wrong bearer token"}')
-                elif self.path.split("?")[0] != "/data":
+                    return
+                if self.path.split("?")[0] != "/data":
                     self._answer(404, b'{"detail": "not found"}')
-                else:
-                    with log.lock:
-                        log.authorized += 1
+                    return
+                with log.lock:
+                    turn = log.authorized
+                    log.authorized += 1
+                scripted = script[turn] if turn < len(script) else ApiResponse()
+                if closing.wait(scripted.after_seconds):
+                    return  # the case is over: nobody waits for this answer any more
+                if scripted.status == 200:
                     self._answer(200, payload)
+                else:
+                    self._answer(scripted.status, json.dumps({"detail": f"scripted HTTP {scripted.status}"}).encode())
 
             def _answer(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except ConnectionError:
+                    pass  # the client stopped waiting (its timeout, after a scripted delay)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # request lines would carry nothing secret, but they are noise in the compare output
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, name=f"api:{spec.name}", daemon=True)
+        return Handler
 
     @property
     def variables(self) -> dict[str, str]:
-        host, port = self.server.server_address[:2]
-        prefix = f"http.{self.spec.name}"
-        return {
-            f"{prefix}.url": f"http://{host}:{port}",
-            f"{prefix}.host": str(host),
-            f"{prefix}.port": str(port),
-        }
+        variables: dict[str, str] = {}
+        for label, server in self.servers.items():
+            host, port = server.server_address[:2]
+            prefix = ".".join(filter(None, ("http", self.spec.name, label)))
+            variables |= {
+                f"{prefix}.url": f"http://{host}:{port}",
+                f"{prefix}.host": str(host),
+                f"{prefix}.port": str(port),
+            }
+        return variables
+
+    def start(self) -> None:
+        for thread in self.threads.values():
+            thread.start()
+
+    def close(self) -> None:
+        self.closing.set()
+        for label, server in self.servers.items():
+            if self.threads[label].is_alive():  # shutdown() waits for a serve_forever() that has started
+                server.shutdown()
+            server.server_close()
 
 
 @contextlib.contextmanager
 def running_apis(specs: list[HttpApi], case_secrets: dict[str, str]) -> Iterator[dict[str, str]]:
-    """Start each API of a case on 127.0.0.1 (a free port each) and yield their placeholders."""
+    """Start each API of a case on 127.0.0.1 (a free port per address) and yield their placeholders."""
     apis = []
     for spec in specs:
         token = case_secrets.get(f"secret.{spec.token_secret}")
@@ -119,13 +160,12 @@ def running_apis(specs: list[HttpApi], case_secrets: dict[str, str]) -> Iterator
     try:
         variables: dict[str, str] = {}
         for api in apis:
-            api.thread.start()
+            api.start()
             variables.update(api.variables)
         yield variables
     finally:
         for api in apis:
-            api.server.shutdown()
-            api.server.server_close()
+            api.close()
 
 
 class WebhookReceiver:

@@ -331,7 +331,9 @@ class Harness:
                 for engine, by_name in webhooks.items():
                     if engine in running:
                         reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
-        return CaseRun.judge(recipe, case, reports, also=self._leaks(case_secrets, reports, offsets))
+        logs = {e: _read_from(self.workers[e].log_path, offsets[e]) for e in running}
+        also = self._leaks(case_secrets, reports, logs) + _unlogged(case, logs)
+        return CaseRun.judge(recipe, case, reports, also=also)
 
     def workdir(self, recipe: Recipe, case: Case, engine: Engine) -> Path:
         """The side's working directory for a case: the same one each time the case runs in this batch."""
@@ -376,12 +378,15 @@ class Harness:
         )
 
     def _leaks(
-        self, case_secrets: dict[str, str], reports: dict[Engine, SideReport], offsets: dict[Engine, int]
+        self, case_secrets: dict[str, str], reports: dict[Engine, SideReport], logs: dict[Engine, str]
     ) -> list[Difference]:
-        """A secret given to a side must not come back in its report or its log (not even masked by us)."""
+        """A secret given to a side must not come back in its report or its log (not even masked by us).
+
+        `logs`: what each side that ran logged during the case (a side reused from an earlier run logged nothing new).
+        """
         leaks = []
         for engine in ENGINES:
-            log = _read_from(self.workers[engine].log_path, offsets[engine])
+            log = logs.get(engine, "")
             report = reports[engine].model_dump_json()
             for name, value in case_secrets.items():
                 for where, text in (("report", report), ("log", log)):
@@ -403,6 +408,20 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _unlogged(case: Case, logs: dict[Engine, str]) -> list[Difference]:
+    """The case's expected log fragments that a side which ran did not log (a reused side was checked before)."""
+    missing = []
+    for engine, fragments in case.expect.logs.items():
+        if engine not in logs:
+            continue
+        for fragment in fragments:
+            if fragment not in logs[engine]:
+                note = f"{engine}: its log does not show {fragment!r}"
+                where = f"logs.{engine}"
+                missing.append(Difference(aspect="expectation", where=where, note=note, **{engine: "absent"}))
+    return missing
 
 
 def _read_from(path: Path, offset: int) -> str:

@@ -60,12 +60,25 @@ class DelayedFile(Strict):
     after_seconds: float = Field(0.0, ge=0)
 
 
+class ApiResponse(Strict):
+    """One scripted answer of an `HttpApi`: a status (200: the API's `data`), held back a while if asked."""
+
+    status: int = Field(200, ge=200, le=599)
+    after_seconds: float = Field(0.0, ge=0, description="Sent this long after the request (past a client timeout).")
+
+
 class HttpApi(Strict):
     """A small JSON API on 127.0.0.1 that answers only with the right bearer token (see `fixtures.py`)."""
 
     name: str
     token_secret: str = Field(description="Name of the case secret that is the API's bearer token.")
     data: Any = Field(description="The JSON document served at GET /data.")
+    responses: list[ApiResponse] = Field(
+        default_factory=list,
+        description="How the API answers a side's first GET /data requests with the right token, in order (a 503, "
+        "a hang); later ones get `data`. Each side counts its own at its own address, `${http.<name>.<engine>.url}` "
+        "(`.host`, `.port`); an API with responses has no shared address, whose count would mix the sides.",
+    )
 
 
 class PrefectBlock(Strict):
@@ -182,6 +195,11 @@ class Expectation(Strict):
     messages: dict[str, int | list[Any]] = Field(
         default_factory=dict,
         description="Each webhook's messages: how many, or the list of them (each a JSON subset of the message).",
+    )
+    logs: dict[Engine, list[str]] = Field(
+        default_factory=dict,
+        description="Fragments each side's own log must show during the case: what only a log records (a hook or "
+        "notifier that failed, which the engine logs and swallows, changing no state).",
     )
     tasks: dict[str, Outcome] = Field(default_factory=dict)
     attempts: dict[str, int] = Field(default_factory=dict)
