@@ -349,7 +349,7 @@ class Harness:
             case=case.name,
             source_file=str(recipe.dag_file if engine == "airflow" else recipe.flow_file),
             dag_id=recipe.dag_id,
-            flow_name=recipe.flow_name,
+            flow_name=case.prefect_flow or recipe.flow_name,
             result_task=recipe.meta.result_task,
             params=expand(case.params_of(engine), variables),
             logical_date=case.logical_date,

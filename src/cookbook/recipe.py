@@ -222,6 +222,11 @@ class Case(Strict):
     name: str
     description: str = ""
     params: dict[str, Any] = Field(default_factory=dict)
+    prefect_flow: str | None = Field(
+        None,
+        description="Another flow of the recipe's module to run as the Prefect side (a variant the page teaches "
+        "beside the main translation, held to the same DAG and the same expectation).",
+    )
     params_for: dict[Engine, dict[str, Any]] = Field(
         default_factory=dict,
         description="Extra parameters for one side only, where the engines' idioms differ (merged over params).",

@@ -52,6 +52,7 @@ def unsupported(case: Case) -> str | None:
         "schedule_preview": case.schedule_preview,
         "airflow_backfill": case.airflow_backfill,
         "await_files": case.await_files,
+        "prefect_flow": case.prefect_flow,  # the stack deploys each recipe's main flow only
     }
     missing = [name for name, value in needs.items() if value]
     return f"needs per-case fixtures ({', '.join(missing)}): use `make compare` without MODE" if missing else None
