@@ -15,7 +15,7 @@ from airflow.sdk import DAG, Param, PokeReturnValue, task
 # Short on purpose: the harness proves the paths, and nobody waits an hour in a test.
 WINDOW = timedelta(seconds=2)
 POKE_INTERVAL = 1.0
-EXPORT_TIMEOUT = 6.0
+EXPORT_TIMEOUT = 20.0
 
 with DAG(
     dag_id="deferrable",

@@ -19,7 +19,7 @@ from prefect.runtime import flow_run
 
 WINDOW = timedelta(seconds=2)
 POKE_INTERVAL = 1.0
-EXPORT_TIMEOUT = 6.0
+EXPORT_TIMEOUT = 20.0
 # How long a suspended run may wait for its resume; after that the server fails it.
 SUSPEND_TIMEOUT = 3600
 
