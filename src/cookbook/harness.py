@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from cookbook.compare import Difference, Verdict, compare
+from cookbook.compare import Difference, Verdict, _unmet, compare
 from cookbook.fixtures import expand, make_secrets, running_apis, running_webhooks, settle
 from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready, Reply
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
@@ -418,9 +418,7 @@ def _unlogged(case: Case, logs: dict[Engine, str]) -> list[Difference]:
             continue
         for fragment in fragments:
             if fragment not in logs[engine]:
-                note = f"{engine}: its log does not show {fragment!r}"
-                where = f"logs.{engine}"
-                missing.append(Difference(aspect="expectation", where=where, note=note, **{engine: "absent"}))
+                missing.append(_unmet(engine, f"logs.{engine}", "absent", f"its log does not show {fragment!r}"))
     return missing
 
 
