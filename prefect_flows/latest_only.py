@@ -21,11 +21,13 @@ from prefect.client.schemas.filters import (
     FlowRunFilterExpectedStartTime,
     FlowRunFilterId,
 )
+from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import deployment, flow_run
 
 INTERVAL = timedelta(days=1)  # the deployment's schedule: every day at 00:00 UTC
+RUNS_PER_INTERVAL = 200  # how many runs of one day (re-runs included) the depends_on_past check reads
 
 
 # [START latest_only_check]
@@ -48,18 +50,31 @@ def latest_only(interval_end: datetime) -> bool:
 
 # [START latest_only_previous]
 def previous_run_state() -> str | None:
-    """depends_on_past, asked of the API: the state of this deployment's run scheduled just before this one."""
+    """depends_on_past, asked of the API: the state of this deployment's run for the interval before this one.
+
+    Only a strictly earlier scheduled time counts (another run for the same day is a re-run of it, not its past),
+    and of a day run several times, the last run started stands for it, as Airflow keeps one run per interval.
+    """
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
-            flow_run_filter=FlowRunFilter(
-                id=FlowRunFilterId(not_any_=[flow_run.id]),
-                expected_start_time=FlowRunFilterExpectedStartTime(before_=flow_run.scheduled_start_time),
-            ),
-            sort=FlowRunSort.EXPECTED_START_TIME_DESC,
-            limit=1,
-        )
-    return runs[0].state.type.value if runs and runs[0].state else None
+
+        def runs_scheduled(**window: datetime) -> list[FlowRun]:
+            return client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+                flow_run_filter=FlowRunFilter(
+                    id=FlowRunFilterId(not_any_=[flow_run.id]),
+                    expected_start_time=FlowRunFilterExpectedStartTime(**window),
+                ),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=RUNS_PER_INTERVAL,
+            )
+
+        latest_before = runs_scheduled(before_=flow_run.scheduled_start_time - timedelta(microseconds=1))
+        if not latest_before or latest_before[0].expected_start_time is None:
+            return None  # the first run: nothing to depend on
+        previous_day = latest_before[0].expected_start_time
+        attempts = runs_scheduled(after_=previous_day, before_=previous_day)
+    last = max(attempts, key=lambda run: run.created or previous_day)
+    return last.state.type.value if last.state else None
 
 
 @task
@@ -89,8 +104,11 @@ def publish_dashboard(day: str, workdir: Path) -> str:
 @flow(name="latest-only")
 def latest_only_flow(workdir: Path) -> str | None:
     interval_start, interval_end = interval_of_this_run()
+    # Decided first, as the DAG's LatestOnlyOperator does without waiting for the load: an old day's dashboard is
+    # skipped by the rule, whether or not its load then succeeds.
+    is_latest = latest_only(interval_end)
     day = load_day(interval_start, interval_end, workdir)
-    if not latest_only(interval_end):
+    if not is_latest:
         return None  # Airflow: publish_dashboard skipped
     return publish_dashboard(day, workdir)
 

@@ -436,3 +436,41 @@ def test_an_expected_log_line_is_checked_on_each_side_that_ran() -> None:
     assert "its log does not show 'alert (404)'" in (missing[0].note or "")
     # A side reused from an earlier run (mutation testing) logged nothing now, and is not judged on it again.
     assert _unlogged(case, {"airflow": logs["airflow"]}) == []
+
+
+def test_a_failure_declared_for_one_engine_only_holds_each_side_to_its_own() -> None:
+    """`null` for an engine: the task does not fail there (a backfill flow's own task, a check only Prefect makes)."""
+    expected = Expectation(
+        run_state=RunState.FAILED,
+        errors={"load": "ValueError", "run_day": {"airflow": None, "prefect": "RuntimeError"}},
+    )
+    airflow = failing("airflow", failed("ValueError"))
+    prefect = failing("prefect", failed("ValueError"))
+    prefect.tasks["run_day"] = failed("RuntimeError")
+    assert compare(Parity(), expected, airflow, prefect).parity
+    # The Prefect side swallowing the error, or Airflow failing the task too, is no longer the declared shape.
+    del prefect.tasks["run_day"]
+    assert "errors.run_day" in [d.where for d in compare(Parity(), expected, airflow, prefect).differences]
+    airflow.tasks["run_day"] = failed("RuntimeError")
+    prefect.tasks["run_day"] = failed("RuntimeError")
+    verdict = compare(Parity(), expected, airflow, prefect)
+    assert [d.where for d in verdict.differences] == ["errors.run_day"]
+    assert "airflow" in verdict.differences[0].note
+
+
+def test_an_outcome_declared_per_engine_is_checked_on_each_side_and_not_compared() -> None:
+    """depends_on_past: Airflow holds the task (unfinished), the flow refuses it (failed); either other is wrong."""
+    expected = Expectation(
+        run_state=RunState.FAILED,
+        tasks={"load": {"airflow": Outcome.UNFINISHED, "prefect": Outcome.FAILED}},
+        errors={"load": {"airflow": None, "prefect": "RuntimeError"}},
+    )
+    held = failing("airflow", failed(None, Outcome.UNFINISHED))
+    refused_now = failing("prefect", failed("RuntimeError"))
+    assert compare(Parity(), expected, held, refused_now).parity
+    ran_anyway = failing("prefect", side("prefect").tasks["load"])
+    verdict = compare(Parity(), expected, held, ran_anyway)
+    assert ("expectation", "tasks.load") in aspects(verdict)
+    assert ("tasks", "load") not in aspects(verdict)
+    with pytest.raises(ValueError, match="names both airflow and prefect"):
+        Expectation(tasks={"load": {"prefect": Outcome.FAILED}})

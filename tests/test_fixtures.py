@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -76,3 +78,16 @@ def test_a_webhook_records_posts_to_its_secret_path_only() -> None:
         settle([airflow, prefect], quiet=0.05)
         assert airflow.messages() == [{"text": "failed"}, "plain"]
         assert prefect.messages() == []
+
+
+def test_a_delayed_directory_stands_where_a_task_must_write_its_file(tmp_path: Any) -> None:
+    from cookbook.protocol import Job
+    from cookbook.recipe import DelayedFile
+    from cookbook.workers.common import job_context
+
+    spec = DelayedFile(path="out/2026-11-06.json", directory=True)
+    job = Job(recipe="r", case="c", source_file="f.py", dag_id="d", flow_name="f", workdir=str(tmp_path))
+    with job_context(job.model_copy(update={"delayed_files": [spec]})), pytest.raises(IsADirectoryError):
+        (tmp_path / spec.path).write_text("{}")
+    with pytest.raises(ValueError, match="a directory has no content"):
+        DelayedFile(path="x", directory=True, content="a")

@@ -353,6 +353,7 @@ class Harness:
             result_task=recipe.meta.result_task,
             params=expand(case.params_of(engine), variables),
             logical_date=case.logical_date,
+            scheduled_runs=case.scheduled_runs if engine == "prefect" else [],
             airflow_mode=recipe.meta.airflow_mode,
             pools=case.pools if engine == "airflow" else {},
             concurrency_limits=case.concurrency_limits if engine == "prefect" else {},

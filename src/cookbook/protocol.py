@@ -34,6 +34,7 @@ class Job(BaseModel):
     result_task: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     logical_date: datetime | None = None
+    scheduled_runs: list[datetime] = Field(default_factory=list)
     airflow_mode: Literal["dag_test", "scheduler"] = "dag_test"
     pools: dict[str, int] = Field(default_factory=dict)
     concurrency_limits: dict[str, int] = Field(default_factory=dict)

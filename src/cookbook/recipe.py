@@ -57,7 +57,16 @@ class DelayedFile(Strict):
 
     path: str
     content: str = ""
+    directory: bool = Field(
+        False, description="A directory at `path`, not a file: a place no task can write its file to."
+    )
     after_seconds: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _directory_has_no_content(self) -> DelayedFile:
+        if self.directory and self.content:
+            raise ValueError(f"{self.path}: a directory has no content")
+        return self
 
 
 class ApiResponse(Strict):
@@ -144,6 +153,12 @@ class AirflowBackfill(Strict):
     to_date: datetime | timedelta = Field(description="An aware datetime, or an ISO duration from now (-P0D).")
     max_active_runs: int = Field(10, ge=1)
     reprocess_behavior: Literal["none", "failed", "completed"] = "none"
+    held_after_seconds: float | None = Field(
+        None,
+        gt=0,
+        description="A run still going this long after the run before it ended is reported as it stands: "
+        "depends_on_past holds a task whose past failed, and such a run never ends by itself.",
+    )
 
 
 class FileExpectation(Strict):
@@ -169,11 +184,12 @@ class Expectation(Strict):
         description="The run is refused before any task runs (its input fails validation); the text each side's "
         "refusal must contain (case-insensitive), one for both or one per engine.",
     )
-    errors: dict[str, str | dict[Engine, str]] = Field(
+    errors: dict[str, str | dict[Engine, str | None]] = Field(
         default_factory=dict,
         description="Each task (or glob, or a mapped task's name) that fails, and the class of its failure: an "
         "exception class name (ValueError) or `timeout`; one per engine where the engines raise their own "
-        "(Airflow's BashOperator raises AirflowException). A failed task not listed here is a mismatch.",
+        "(Airflow's BashOperator raises AirflowException), null for an engine where it does not fail (or does "
+        "not exist: a task of the other engine's shape). A failed task not listed here is a mismatch.",
     )
 
     @model_validator(mode="after")
@@ -181,9 +197,12 @@ class Expectation(Strict):
         for pattern, wanted in self.errors.items():
             if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
                 raise ValueError(f"errors.{pattern}: a class per engine names both airflow and prefect")
+            if isinstance(wanted, dict) and wanted["airflow"] is None and wanted["prefect"] is None:
+                raise ValueError(f"errors.{pattern}: it fails on at least one engine")
         return self
 
-    def error_for(self, pattern: str, engine: Engine) -> str:
+    def error_for(self, pattern: str, engine: Engine) -> str | None:
+        """The class `pattern` fails with on `engine`; None: it does not fail there."""
         wanted = self.errors[pattern]
         return wanted if isinstance(wanted, str) else wanted[engine]
 
@@ -201,7 +220,23 @@ class Expectation(Strict):
         description="Fragments each side's own log must show during the case: what only a log records (a hook or "
         "notifier that failed, which the engine logs and swallows, changing no state).",
     )
-    tasks: dict[str, Outcome] = Field(default_factory=dict)
+    tasks: dict[str, Outcome | dict[Engine, Outcome]] = Field(
+        default_factory=dict,
+        description="Each task's outcome; one per engine where they differ by design (what the page explains): "
+        "each side is then held to its own, and the two are not compared on that task.",
+    )
+
+    @model_validator(mode="after")
+    def _tasks_name_both_engines(self) -> Expectation:
+        for name, wanted in self.tasks.items():
+            if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
+                raise ValueError(f"tasks.{name}: an outcome per engine names both airflow and prefect")
+        return self
+
+    def outcome_for(self, name: str, engine: Engine) -> Outcome | None:
+        wanted = self.tasks.get(name)
+        return wanted[engine] if isinstance(wanted, dict) else wanted
+
     attempts: dict[str, int] = Field(default_factory=dict)
     result: Any = Field(None, description="The run's result, exactly (after the recipe's normalisation).")
     result_subset: Any = Field(None, description="A JSON subset the result must contain (dict keys, list items).")
@@ -234,6 +269,12 @@ class Case(Strict):
     logical_date: datetime | None = Field(
         None,
         description="Airflow's logical date for the run (dag.test); `${logical_date}` gives it to the Prefect side.",
+    )
+    scheduled_runs: list[datetime] = Field(
+        default_factory=list,
+        description="Prefect (deployment mode): one run of the deployment per scheduled time, in this order, each "
+        "started once the one before ended, as a scheduler makes them; the Prefect side of a multi-interval "
+        "`airflow_backfill`, reported the same way (`task[i]` for the i-th run; failed if any run failed).",
     )
     pools: dict[str, int] = Field(default_factory=dict, description="Airflow pools: name -> slots.")
     concurrency_limits: dict[str, int] = Field(
@@ -285,6 +326,8 @@ class Case(Strict):
             return self
         if self.schedule_preview is None and not expect.tasks:
             raise ValueError("expect.tasks is required: the outcome of at least the tasks the case is about")
+        if self.scheduled_runs and self.logical_date is not None:
+            raise ValueError("scheduled_runs and logical_date both set: the runs' times are in scheduled_runs")
         if expect.run_state is RunState.FAILED and not expect.errors and self.airflow_backfill is None:
             raise ValueError("a failing case declares expect.errors: which task fails, with which error class")
         return self

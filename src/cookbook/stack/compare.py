@@ -51,6 +51,7 @@ def unsupported(case: Case) -> str | None:
         "respond": case.respond,
         "schedule_preview": case.schedule_preview,
         "airflow_backfill": case.airflow_backfill,
+        "scheduled_runs": case.scheduled_runs,
         "await_files": case.await_files,
         "prefect_flow": case.prefect_flow,  # the stack deploys each recipe's main flow only
     }
@@ -119,7 +120,7 @@ class PrefectApi:
         body = {"flow_runs": {"id": {"any_": flow_run_ids}}, "sort": "EXPECTED_START_TIME_ASC", "limit": 200}
         runs = self.client.post("/task_runs/filter", json=body).raise_for_status().json()
         for run in runs:
-            # The task run a subflow call leaves in its parent ("enrich-0"): reported under that name, as in-process.
+            # The task run a subflow call leaves in its parent ("enrich-0") stands for the child run.
             run["subflow_call"] = run["id"] in calls
         return runs
 
@@ -198,6 +199,8 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
         report.error = SideError(kind=kind, message=message)
     by_task: dict[str, list[dict]] = {}
     for run in api.settled_task_runs(flow_run["id"]):
+        if run["subflow_call"]:
+            continue  # stands for a child run, whose own tasks are reported (as in-process)
         by_task.setdefault(_task_name(run), []).append(run)
     for name, calls in sorted(by_task.items()):
         # Creation order, which for a mapped task follows the worker threads' race: align_mapped matches such runs

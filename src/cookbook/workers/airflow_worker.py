@@ -248,14 +248,18 @@ class AirflowSide:
                 reprocess_behavior=spec.reprocess_behavior,
                 timeout=120,
             )
-            states = [stack.rest.wait(job.dag_id, run["dag_run_id"]) for run in runs]
+            states = [stack.rest.wait(job.dag_id, run["dag_run_id"], spec.held_after_seconds) for run in runs]
         report.duration_seconds = time.perf_counter() - began
         if len(runs) == 1:
             stack.rest.fill_report(report, job.dag_id, runs[0]["dag_run_id"], states[0], job.result_task, job.workdir)
         else:
             for index, (run, state) in enumerate(zip(runs, states, strict=True)):
                 stack.rest.fill_report(report, job.dag_id, run["dag_run_id"], state, None, job.workdir, index)
-            failed = [run["logical_date"] for run, state in zip(runs, states, strict=True) if state != "success"]
+            failed = [
+                run["logical_date"] + ("" if state == "failed" else f" ({state}: held)")
+                for run, state in zip(runs, states, strict=True)
+                if state != "success"
+            ]
             report.run_state = RunState.FAILED if failed or not runs else RunState.SUCCESS
             report.error = None
             if failed or not runs:

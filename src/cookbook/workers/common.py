@@ -131,6 +131,9 @@ def _start_delayed_file(workdir: Path, spec: DelayedFile, stop: threading.Event)
     target = workdir / spec.path
 
     def write() -> None:
+        if spec.directory:
+            target.mkdir(parents=True, exist_ok=True)
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a poking sensor never sees half a file.
         partial = target.with_name(f".{target.name}.partial")

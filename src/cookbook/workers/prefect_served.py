@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import os
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from cookbook.protocol import Job
 from cookbook.workers.common import environment
+from cookbook.workers.submissions import JOURNAL_ENV
 
 POLL_SECONDS = 0.5
 
@@ -90,12 +93,21 @@ def serving(module: ModuleType, home: Path, name: str) -> Iterator[ServedDeploym
         file, _, function = (deployment.entrypoint or "").rpartition(":")
         if file and not Path(file).is_absolute():
             deployment.entrypoint = f"{Path(file).resolve()}:{function}"
-    with persisted_results(home), ServedDeployments(deployments, name) as served:
+    with persisted_results(home), recorded_submissions(home), ServedDeployments(deployments, name) as served:
         yield served
 
 
-def run_through_deployment(served: ServedDeployments, job: Job) -> Any:
-    """Start the job's flow through its deployment, wait for the run to end, and return its final state."""
+def recorded_submissions(home: Path) -> contextlib.AbstractContextManager[None]:
+    """The served runs' processes record the order their flows submit tasks in, as the worker does in-process."""
+    hook = Path(__file__).with_name("served_hook")
+    path = os.pathsep.join(p for p in (str(hook), os.environ.get("PYTHONPATH", "")) if p)
+    return environment({"PYTHONPATH": path, JOURNAL_ENV: str(home / "submissions")})
+
+
+def run_through_deployment(served: ServedDeployments, job: Job, scheduled_time: datetime | None = None) -> Any:
+    """Start the job's flow through its deployment, wait for the run to end, and return its final state.
+
+    `scheduled_time`: the run's, else the job's logical date (none: now)."""
     from prefect.deployments import run_deployment
 
     mine = [d for d in served.deployments if d.flow_name == job.flow_name]
@@ -104,8 +116,28 @@ def run_through_deployment(served: ServedDeployments, job: Job) -> Any:
     flow_run = run_deployment(
         f"{mine[0].flow_name}/{mine[0].name}",
         parameters=job.params,
-        scheduled_time=job.logical_date,
-        timeout=job.timeout_seconds * 0.8,
+        scheduled_time=scheduled_time or job.logical_date,
+        timeout=job.timeout_seconds * 0.8 / max(1, len(job.scheduled_runs)),
         poll_interval=0.5,
     )
     return flow_run.state
+
+
+def forget_earlier_runs(served: ServedDeployments) -> int:
+    """Delete the served deployments' runs left by earlier cases (and earlier mutants), so that no case depends on
+    which ran before it: a flow that reads its deployment's history (depends_on_past) sees only its own case's.
+    Only ever called on the worker's own throwaway server, never on one the user pointed the harness at."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    with get_client(sync_client=True) as client:
+        ids = [client.read_deployment_by_name(f"{d.flow_name}/{d.name}").id for d in served.deployments]
+        deleted = 0
+        while runs := client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)), sort=FlowRunSort.ID_DESC, limit=200
+        ):
+            for run in runs:
+                client.delete_flow_run(run.id)
+            deleted += len(runs)
+    return deleted

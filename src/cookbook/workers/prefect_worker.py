@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import importlib.util
-import itertools
 import os
 import sqlite3
 import sys
-import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -37,8 +35,9 @@ from cookbook.workers.common import (
     serve,
     to_json,
 )
-from cookbook.workers.prefect_served import run_through_deployment, serving
+from cookbook.workers.prefect_served import forget_earlier_runs, run_through_deployment, serving
 from cookbook.workers.responder import report_problems
+from cookbook.workers.submissions import JOURNAL_ENV, SUBMISSIONS
 
 # How long to wait for the server to have recorded every task run's final state. Task run states reach the
 # server as events, processed asynchronously, so they can lag the flow's own return by a moment.
@@ -153,20 +152,27 @@ class PrefectSide:
                 except Exception as exc:
                     report.error = SideError(kind="import_error", message=f"cannot serve: {one_line(exc)}")
                     return report
+                if self.api_url is None:  # our own throwaway server; a user's server keeps its history
+                    forget_earlier_runs(served)
             # Runs started by the runner (this one, and those it causes) inherit the job's cwd and environment.
             stack.enter_context(job_context(job))
             responder = stack.enter_context(prefect_hitl.responding(job))
             began = time.perf_counter()
             try:
-                if served is not None:
-                    state = run_through_deployment(served, job)
+                if served is not None and job.scheduled_runs:
+                    states = [run_through_deployment(served, job, when) for when in job.scheduled_runs]
+                elif served is not None:
+                    states = [run_through_deployment(served, job)]
                 else:
-                    state = flow(**job.params, return_state=True)
+                    states = [flow(**job.params, return_state=True)]
             except Exception as exc:  # rejected before a flow run existed (for example, bad parameters)
                 report.duration_seconds = time.perf_counter() - began
                 return rejected(report, one_line(exc), Path(job.workdir))
             report.duration_seconds = time.perf_counter() - began
-            self._fill(state, module, job, report)
+            if job.scheduled_runs:
+                self._fill_runs(states, module, job, report)
+            else:
+                self._fill(states[0], module, job, report)
             report_problems(responder, report)
             collect_files(job, report)
         return report
@@ -186,6 +192,22 @@ class PrefectSide:
         if flow_run_id is not None:
             report.tasks = _task_outcomes(flow_run_id, _task_names(module))
             report.states = _run_states(flow_run_id)
+
+    def _fill_runs(self, states: list[Any], module: ModuleType, job: Job, report: SideReport) -> None:
+        """Several scheduled runs reported together, as the Airflow side reports a backfill's runs: each task keyed
+        by its run's position (`task[i]`, a mapped one `task[j][i]`); failed when any run failed; no result."""
+        failed = []
+        for index, (when, state) in enumerate(zip(job.scheduled_runs, states, strict=True)):
+            one = SideReport(engine="prefect", engine_version=self.version, recipe=job.recipe, case=job.case)
+            self._fill(state, module, job, one)
+            for name, task in one.tasks.items():
+                report.tasks[f"{name}[{index}]" if name.endswith("]") else indexed_name(name, index)] = task
+            report.states.extend(one.states)
+            if one.run_state is not RunState.SUCCESS:
+                failed.append(when.isoformat())
+        report.run_state = RunState.FAILED if failed else RunState.SUCCESS
+        if failed:
+            report.error = SideError(kind="run_error", message=f"failed scheduled runs: {', '.join(failed)}")
 
 
 def _run_states(flow_run_id: UUID) -> list[str]:
@@ -279,11 +301,13 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
 
     # Push out the engine's buffered state-change events, then wait for the server to have recorded them.
     EventsWorker.drain_all(timeout=10)
+    if journal := os.environ.get(JOURNAL_ENV):
+        SUBMISSIONS.read_journals(Path(journal))
     deadline = time.monotonic() + CONSISTENCY_TIMEOUT
     with get_client(sync_client=True) as client:
         previous: list[Any] | None = None
         while True:
-            runs = _read_task_runs(client, flow_run_id)
+            runs, flow_runs = _read_task_runs(client, flow_run_id)
             settled = all(_is_settled(r) for r in runs)
             if (settled and previous is not None and _fingerprint(runs) == _fingerprint(previous)) or (
                 time.monotonic() > deadline
@@ -292,7 +316,7 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
             previous = runs
             time.sleep(0.1)
         waits = {r.id: _retry_wait(client, r.id) for r in runs if r.run_count > 1}
-    return _outcomes_by_name(runs, task_names, waits)
+    return _outcomes_by_name(runs, flow_runs, task_names, waits)
 
 
 def _retry_wait(client: Any, task_run_id: UUID) -> float | None:
@@ -308,19 +332,27 @@ def _retry_wait(client: Any, task_run_id: UUID) -> float | None:
     return wait_between_tries(tries)
 
 
-def _read_task_runs(client: Any, root: UUID) -> list[Any]:
+def _read_task_runs(client: Any, root: UUID) -> tuple[list[Any], list[Any]]:
+    """The task runs of the flow run and of every flow run below it, and those flow runs."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
     from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 
     flow_run_ids = [root]
+    below: list[Any] = []
     frontier = [root]
     while frontier:
         parents = FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=frontier))
-        children = _paged(client.read_flow_runs, flow_run_filter=parents, sort=FlowRunSort.ID_DESC)
-        frontier = [c.id for c in children if c.id not in flow_run_ids]
+        children = [
+            c
+            for c in _paged(client.read_flow_runs, flow_run_filter=parents, sort=FlowRunSort.ID_DESC)
+            if c.id not in flow_run_ids
+        ]
+        frontier = [c.id for c in children]
         flow_run_ids.extend(frontier)
+        below.extend(children)
     runs = FlowRunFilter(id=FlowRunFilterId(any_=flow_run_ids))
-    return _paged(client.read_task_runs, flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC)
+    task_runs = _paged(client.read_task_runs, flow_run_filter=runs, sort=TaskRunSort.EXPECTED_START_TIME_ASC)
+    return task_runs, below
 
 
 def _paged(read: Any, page_size: int = 200, **query: Any) -> list[Any]:
@@ -341,13 +373,43 @@ def _fingerprint(runs: list[Any]) -> list[tuple[str, str | None, int]]:
     return sorted((str(r.id), r.state_name, r.run_count) for r in runs)
 
 
+def _call_order(runs: list[Any], flow_runs: list[Any]) -> Callable[[Any], tuple[tuple[int, float], ...]]:
+    """A sort key putting a flow's calls in the order it made them, at every depth.
+
+    Within one flow run: submissions in the order the submit calls were made, direct calls by creation time. A
+    task run below another (a task called from a task, or any task of a subflow or of a deployment run started
+    from a task) sorts under its caller first: `write[i]` of the child run started by `run_day[i]` stays i even
+    when the children's processes start in another order.
+    """
+    by_id = {r.id: r for r in runs}
+    caller_of_flow = {f.id: f.parent_task_run_id for f in flow_runs}
+    keys: dict[UUID, tuple[tuple[int, float], ...]] = {}
+
+    def key(run: Any) -> tuple[tuple[int, float], ...]:
+        if run.id in keys:
+            return keys[run.id]
+        keys[run.id] = ()  # a cycle cannot happen; this only keeps a malformed answer from recursing forever
+        own = (0, float(SUBMISSIONS.order[run.id])) if run.id in SUBMISSIONS.order else (1, run.created.timestamp())
+        calling = [i.id for i in (run.task_inputs or {}).get("__parents__", []) if getattr(i, "id", None) in by_id]
+        caller = by_id[calling[0]] if calling else by_id.get(caller_of_flow.get(run.flow_run_id))  # type: ignore[arg-type]
+        keys[run.id] = (*(key(caller) if caller is not None else ()), own)
+        return keys[run.id]
+
+    return key
+
+
 def _outcomes_by_name(
-    runs: list[Any], task_names: dict[str, str], waits: dict[UUID, float | None]
+    runs: list[Any], flow_runs: list[Any], task_names: dict[str, str], waits: dict[UUID, float | None]
 ) -> dict[str, TaskOutcome]:
     """Key task runs by task name; a task called n > 1 times (mapped, or in a loop) gets `name[0..n-1]`."""
     known = set(task_names.values())
+    # The task run Prefect records in a parent for each subflow or deployment run it started stands for that
+    # child run, whose own tasks are reported; it is no task of the flow (and no DAG has a counterpart).
+    stand_ins = {f.parent_task_run_id for f in flow_runs}
     by_task: dict[str, list[Any]] = {}
     for run in runs:
+        if run.id in stand_ins:
+            continue
         name = prefect_task_name(run.name)
         # A custom task_run_name (no generated suffix): trace the run back through its task_key. A copy made with
         # `with_options(name=...)` inside the flow keeps the suffix, and is reported under its own name.
@@ -355,67 +417,14 @@ def _outcomes_by_name(
             name = task_names.get(run.task_key, name)
         by_task.setdefault(name, []).append(run)
     outcomes: dict[str, TaskOutcome] = {}
+    order = _call_order(runs, flow_runs)
     for name, calls in sorted(by_task.items()):
-        # Calls in the order the flow made them: submissions in the order the submit calls were made (recorded
-        # in the calling thread), direct calls by creation time. A run's start or creation time would follow
-        # the worker threads' race, and task run ids (UUIDv7) are random below the millisecond.
-        calls.sort(key=lambda r: (0, SUBMISSIONS.order[r.id]) if r.id in SUBMISSIONS.order else (1, r.created))
+        calls.sort(key=order)
         mapped = any(r.id in SUBMISSIONS.mapped for r in calls)  # a one-element map is still `name[0]`
         for index, run in enumerate(calls):
             key = indexed_name(name, index if len(calls) > 1 or mapped else None)
             outcomes[key] = _task_outcome(run, waits.get(run.id))
     return outcomes
-
-
-class _Submissions:
-    """The order in which the flow submitted task runs, observed by wrapping the task runners' `submit`/`map`.
-
-    Observation only: the wrappers call the original methods with the same arguments and return their result.
-    """
-
-    def __init__(self) -> None:
-        self.order: dict[UUID, int] = {}
-        self.mapped: set[UUID] = set()
-        self._counter = itertools.count()
-        self._lock = threading.Lock()
-        self._in_map = threading.local()
-
-    def install(self) -> None:
-        from prefect import task_runners
-
-        for runner in (
-            task_runners.ThreadPoolTaskRunner,
-            task_runners.ProcessPoolTaskRunner,
-            task_runners.PrefectTaskRunner,
-        ):
-            runner.submit = self._wrap_submit(runner.submit)  # type: ignore[method-assign]
-            runner.map = self._wrap_map(runner.map)  # type: ignore[method-assign]
-
-    def _wrap_submit(self, submit: Any) -> Any:
-        @functools.wraps(submit)
-        def recording_submit(runner: Any, *args: Any, **kwargs: Any) -> Any:
-            future = submit(runner, *args, **kwargs)
-            with self._lock:
-                self.order[future.task_run_id] = next(self._counter)
-                if getattr(self._in_map, "active", False):
-                    self.mapped.add(future.task_run_id)
-            return future
-
-        return recording_submit
-
-    def _wrap_map(self, map_: Any) -> Any:
-        @functools.wraps(map_)
-        def recording_map(runner: Any, *args: Any, **kwargs: Any) -> Any:
-            self._in_map.active = True
-            try:
-                return map_(runner, *args, **kwargs)
-            finally:
-                self._in_map.active = False
-
-        return recording_map
-
-
-SUBMISSIONS = _Submissions()
 
 
 def _task_outcome(run: Any, retry_wait: float | None = None) -> TaskOutcome:
