@@ -51,9 +51,14 @@ def test_a_child_runs_tasks_take_the_position_of_the_call_that_started_it() -> N
 def test_served_processes_journal_their_submissions_for_the_worker(tmp_path: Any) -> None:
     journal = tmp_path / "journal"
     journal.mkdir()
-    ids = [uuid4(), uuid4()]
-    (journal / "4242.log").write_text(f"{ids[0]} 0 1\n{ids[1]} 1 1\n{uuid4()} 2", encoding="utf-8")
+    ids = [uuid4(), uuid4(), uuid4()]
+    (journal / "4242.log").write_text(f"{ids[0]} 0 1\n{ids[1]} 1 1\n{ids[2]} 2", encoding="utf-8")
     recorded = Submissions()
     recorded.read_journals(journal)
     assert recorded.order == {ids[0]: 0, ids[1]: 1}  # the line cut short is left out
-    assert recorded.mapped == set(ids)
+    assert recorded.mapped == set(ids[:2])
+    with (journal / "4242.log").open("a", encoding="utf-8") as handle:
+        handle.write(" 0\n")  # the process finishes the line
+    recorded.read_journals(journal)
+    assert recorded.order == {ids[0]: 0, ids[1]: 1, ids[2]: 2}
+    assert recorded.mapped == set(ids[:2])

@@ -219,9 +219,7 @@ class AirflowRest:
         report.run_state = RunState.SUCCESS if state == "success" else RunState.FAILED
         for ti in self.task_instances(dag_id, run_id):
             index = ti["map_index"] if ti["map_index"] >= 0 else None
-            name = indexed_name(ti["task_id"], index)
-            if run_index is not None:
-                name = f"{name}[{run_index}]" if index is not None else indexed_name(ti["task_id"], run_index)
+            name = indexed_name(indexed_name(ti["task_id"], index), run_index)  # a mapped one: `task[j][i]`
             # A task that was queued at least once has a try number; one skipped by a trigger rule has none.
             outcome = airflow_outcome(str(ti["state"]), ran=(ti["try_number"] or 0) > 0)
             kind, message = self.task_failure(dag_id, run_id, ti) if outcome is Outcome.FAILED else (None, None)

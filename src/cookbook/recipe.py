@@ -193,10 +193,12 @@ class Expectation(Strict):
     )
 
     @model_validator(mode="after")
-    def _errors_name_both_engines(self) -> Expectation:
+    def _per_engine_entries_name_both_engines(self) -> Expectation:
+        for field, what in (("errors", "a class"), ("tasks", "an outcome")):
+            for key, wanted in getattr(self, field).items():
+                if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
+                    raise ValueError(f"{field}.{key}: {what} per engine names both airflow and prefect")
         for pattern, wanted in self.errors.items():
-            if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
-                raise ValueError(f"errors.{pattern}: a class per engine names both airflow and prefect")
             if isinstance(wanted, dict) and wanted["airflow"] is None and wanted["prefect"] is None:
                 raise ValueError(f"errors.{pattern}: it fails on at least one engine")
         return self
@@ -225,13 +227,6 @@ class Expectation(Strict):
         description="Each task's outcome; one per engine where they differ by design (what the page explains): "
         "each side is then held to its own, and the two are not compared on that task.",
     )
-
-    @model_validator(mode="after")
-    def _tasks_name_both_engines(self) -> Expectation:
-        for name, wanted in self.tasks.items():
-            if isinstance(wanted, dict) and set(wanted) != {"airflow", "prefect"}:
-                raise ValueError(f"tasks.{name}: an outcome per engine names both airflow and prefect")
-        return self
 
     def outcome_for(self, name: str, engine: Engine) -> Outcome | None:
         wanted = self.tasks.get(name)

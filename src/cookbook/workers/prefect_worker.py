@@ -201,7 +201,7 @@ class PrefectSide:
             one = SideReport(engine="prefect", engine_version=self.version, recipe=job.recipe, case=job.case)
             self._fill(state, module, job, one)
             for name, task in one.tasks.items():
-                report.tasks[f"{name}[{index}]" if name.endswith("]") else indexed_name(name, index)] = task
+                report.tasks[indexed_name(name, index)] = task  # `task[j]` of a map becomes `task[j][i]`
             report.states.extend(one.states)
             if one.run_state is not RunState.SUCCESS:
                 failed.append(when.isoformat())

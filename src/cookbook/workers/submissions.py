@@ -28,6 +28,7 @@ class Submissions:
         self._lock = threading.Lock()
         self._in_map = threading.local()
         self._journal: Path | None = None
+        self._journal_read: dict[Path, int] = {}  # how far each journal has been taken in
 
     def install(self, journal: Path | None = None) -> None:
         from prefect import task_runners
@@ -45,7 +46,13 @@ class Submissions:
         """Take in what served processes recorded. Orders from different processes are never compared: calls are
         ordered within one flow run, and each flow run runs in one process."""
         for journal in sorted(directory.glob("*.log")) if directory.is_dir() else []:
-            for line in journal.read_text(encoding="utf-8").splitlines():
+            with journal.open("rb") as handle:
+                handle.seek(self._journal_read.get(journal, 0))
+                data = handle.read()
+            # Only whole lines: one still being written is read, whole, the next time.
+            complete = data[: data.rfind(b"\n") + 1]
+            self._journal_read[journal] = self._journal_read.get(journal, 0) + len(complete)
+            for line in complete.decode("utf-8").splitlines():
                 fields = line.split()
                 if len(fields) != 3:
                     continue  # a line cut short by a process that was killed mid-write
