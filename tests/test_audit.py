@@ -54,15 +54,16 @@ def code_lines(path: Path) -> str:
 
 
 def write_recipe(root: Path, name: str, concepts: list[tuple[str, str]]) -> None:
-    """A minimal recipe page: enough front matter for the harness's model, and the concepts under test."""
+    """A minimal recipe page: enough metadata for the harness's model (page and cases), and the concepts under test."""
     lines = [f"title: {name}", f"summary: {name}", "concepts:"]
     lines += [
         f"  - airflow: {json.dumps(text)}\n    prefect: its equivalent\n    effort: {effort}"
         for text, effort in concepts
     ]
-    lines += ["cases:", "  - name: one", "    expect: {run_state: success, tasks: {t: success}}"]
+    cases = "cases:\n  - name: one\n    expect: {run_state: success, tasks: {t: success}}\n"
     (root / "recipes").mkdir(parents=True, exist_ok=True)
     (root / "recipes" / f"{name}.md").write_text("---\n" + "\n".join(lines) + "\n---\nbody\n", encoding="utf-8")
+    (root / "recipes" / f"{name}.cases.yaml").write_text(cases, encoding="utf-8")
 
 
 def write(path: Path, text: str) -> Path:

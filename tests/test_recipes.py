@@ -103,12 +103,61 @@ def test_a_page_without_front_matter_is_a_one_line_error(tmp_path: Path) -> None
         load_recipe(page)
 
 
-def test_invalid_metadata_names_the_field(tmp_path: Path) -> None:
+def bad_recipe(tmp_path: Path, front: str, cases: str | None) -> Path:
     page = tmp_path / "recipes" / "bad.md"
     page.parent.mkdir()
-    page.write_text("---\ntitle: t\nsummary: s\ncases:\n  - name: a\n    expect: {run_state: maybe}\n---\nbody\n")
-    with pytest.raises(RecipeError, match=r"cases\.0\.expect\.run_state"):
+    page.write_text(f"---\n{front}---\nbody\n")
+    if cases is not None:
+        (tmp_path / "recipes" / "bad.cases.yaml").write_text(cases)
+    return page
+
+
+CASE = "cases:\n  - name: a\n    expect: {run_state: success, tasks: {t: success}}\n"
+
+
+def test_invalid_case_metadata_names_the_file_line_and_field(tmp_path: Path) -> None:
+    cases = "# a comment\ncases:\n  - name: a\n    expect:\n      run_state: maybe\n"
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\n", cases)
+    with pytest.raises(RecipeError, match=r"bad\.cases\.yaml:5: cases\.0\.expect\.run_state: Input should be"):
         load_recipe(page)
+
+
+def test_a_misspelt_field_is_named_with_its_line(tmp_path: Path) -> None:
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\n", CASE + "harmles_mutations: {}\n")
+    with pytest.raises(RecipeError, match=r"bad\.cases\.yaml:4: harmles_mutations: Extra inputs are not permitted"):
+        load_recipe(page)
+
+
+def test_invalid_page_metadata_names_the_page_line(tmp_path: Path) -> None:
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\norder: soon\n", CASE)
+    with pytest.raises(RecipeError, match=r"bad\.md:4: order: Input should be a valid integer"):
+        load_recipe(page)
+
+
+def test_cases_on_the_page_are_refused(tmp_path: Path) -> None:
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\n" + CASE, CASE)
+    with pytest.raises(RecipeError, match=r"bad\.md:4: cases: Extra inputs are not permitted"):
+        load_recipe(page)
+
+
+def test_a_page_without_its_cases_file_is_a_one_line_error(tmp_path: Path) -> None:
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\n", None)
+    with pytest.raises(RecipeError, match=r"bad\.cases\.yaml: missing"):
+        load_recipe(page)
+
+
+def test_a_cases_file_that_is_not_yaml_names_its_line(tmp_path: Path) -> None:
+    page = bad_recipe(tmp_path, "title: t\nsummary: s\n", CASE + "parity: [unclosed\n")
+    with pytest.raises(RecipeError, match=r"bad\.cases\.yaml:\d+: not YAML"):
+        load_recipe(page)
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_every_recipe_keeps_its_cases_beside_its_page(name: str) -> None:
+    recipe = by_name(name)
+    front = recipe.page.read_text(encoding="utf-8").split("---\n")[1]
+    assert "cases:" not in front and "parity:" not in front, "the cases belong in the .cases.yaml file"
+    assert (recipe.page.parent / f"{name}.cases.yaml").is_file()
 
 
 def test_the_readme_links_every_recipe() -> None:

@@ -1,7 +1,11 @@
-"""Recipe metadata: the YAML front matter of `recipes/<name>.md`, the one source of truth.
+"""Recipe metadata, one source of truth for the docs site and the harness, in two files per recipe.
 
-The page's body is the narrative the docs site renders; the front matter says which constructs the recipe maps,
-which cases the harness runs, what must match between the engines and what each case is expected to produce.
+- `recipes/<name>.md`: the page. Its YAML front matter has the title, summary, reading order, the constructs the
+  recipe maps and the upstream threads its gotchas cite; its body is the narrative the docs site renders.
+- `recipes/<name>.cases.yaml`: the proof. How the harness runs each side, the cases, what must match between the
+  engines and what each case is expected to produce, and the mutants no case kills with why they are harmless.
+
+A bad file is one line naming the file, the line and the field (`RecipeError`).
 """
 
 from __future__ import annotations
@@ -332,10 +336,19 @@ class Case(Strict):
         return {**self.params, **self.params_for.get(engine, {})}
 
 
-class RecipeMeta(Strict):
+class PageMeta(Strict):
+    """The front matter of `recipes/<name>.md`: what a reader sees before the narrative."""
+
     title: str
     summary: str
     order: int = 100
+    concepts: list[Concept] = Field(default_factory=list)
+    upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")
+
+
+class CasesFile(Strict):
+    """`recipes/<name>.cases.yaml`: how both sides are run, and the cases that prove them equivalent."""
+
     dag_id: str | None = Field(None, description="Defaults to the recipe name.")
     flow_name: str | None = Field(None, description="Defaults to the recipe name with '-' for '_'.")
     result_task: str | None = Field(None, description="The Airflow task whose return value is the run result.")
@@ -350,8 +363,6 @@ class RecipeMeta(Strict):
         description="deployment: serve the flow module's `deployments()` with a Runner (what `serve()` does: each "
         "run in its own process) and start the case's run with `run_deployment`, not as a function call.",
     )
-    concepts: list[Concept] = Field(default_factory=list)
-    upstream: list[Link] = Field(default_factory=list, description="Upstream threads the gotchas cite.")
     parity: Parity = Field(default_factory=Parity)
     cases: list[Case] = Field(min_length=1)
     harmless_mutations: dict[str, str] = Field(
@@ -361,17 +372,21 @@ class RecipeMeta(Strict):
     )
 
     @model_validator(mode="after")
-    def _unique_case_names(self) -> RecipeMeta:
+    def _unique_case_names(self) -> CasesFile:
         names = [c.name for c in self.cases]
         if len(names) != len(set(names)):
             raise ValueError(f"case names must be unique: {names}")
         return self
 
     @model_validator(mode="after")
-    def _backfills_need_the_scheduler(self) -> RecipeMeta:
+    def _backfills_need_the_scheduler(self) -> CasesFile:
         if self.airflow_mode != "scheduler" and any(c.airflow_backfill for c in self.cases):
             raise ValueError("airflow_backfill needs airflow_mode: scheduler (dag.test() runs no backfills)")
         return self
+
+
+class RecipeMeta(PageMeta, CasesFile):
+    """Both files of a recipe, read as one."""
 
 
 class RecipeError(Exception):
@@ -412,23 +427,65 @@ class Recipe(BaseModel):
         return {c.name: c for c in self.meta.cases}
 
 
+def cases_file(page: Path) -> Path:
+    """The cases of the recipe whose page is `page`: `recipes/<name>.cases.yaml`, beside it."""
+    return page.with_name(f"{page.stem}.cases.yaml")
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...], default: int) -> int:
+    """The line (1-based) of the deepest YAML node along a validation error's location."""
+    line = default
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((key, value) for key, value in node.value if key.value == part), None)
+            if pair is None:
+                break
+            marked, node = pair  # a field's line is its key's (a block value starts on the next line)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            marked = node = node.value[part]
+        else:
+            break
+        line = marked.start_mark.line + 1
+    return line
+
+
+def _validated(model: type[Strict], text: str, where: Path, first_line: int) -> dict[str, Any]:
+    """`text` (YAML starting at line `first_line` of `where`) checked against `model`; its data as read."""
+    try:
+        raw = yaml.safe_load(text)
+        tree = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{first_line + mark.line}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"{where}:{line}not YAML: {problem}".replace("\n", " ")) from exc
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{where}:{first_line}: expected a mapping of fields, got {type(raw).__name__}")
+    try:
+        model.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where_in = ".".join(str(p) for p in first["loc"]) or "(top)"
+        line = first_line - 1 + _line_of(tree, tuple(first["loc"]), 1)
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise RecipeError(f"{where}:{line}: {where_in}: {first['msg']}{more}".replace("\n", " ")) from exc
+    return raw
+
+
 def load_recipe(page: Path) -> Recipe:
+    """A recipe from its page and, beside it, its cases file; a bad one is a one-line `RecipeError`."""
     name = page.stem
     if not _NAME.match(name):
         raise RecipeError(f"{page.name}: a recipe name is lower_snake_case")
     match = _FRONT_MATTER.match(page.read_text(encoding="utf-8"))
     if not match:
         raise RecipeError(f"{page}: no YAML front matter between '---' lines")
-    try:
-        raw = yaml.safe_load(match.group(1))
-        meta = RecipeMeta.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{page}: front matter is not YAML: {exc}".replace("\n", " ")) from exc
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RecipeError(f"{page}: {where}: {first['msg']} ({exc.error_count()} error(s))") from exc
-    return Recipe(name=name, meta=meta, body=match.group(2), page=page)
+    front = _validated(PageMeta, match.group(1), page, first_line=2)
+    cases_path = cases_file(page)
+    if not cases_path.is_file():
+        raise RecipeError(f"{cases_path}: missing (the cases that prove recipes/{page.name})")
+    cases = _validated(CasesFile, cases_path.read_text(encoding="utf-8"), cases_path, first_line=1)
+    return Recipe(name=name, meta=RecipeMeta.model_validate({**front, **cases}), body=match.group(2), page=page)
 
 
 def recipe_names(root: Path = PROJECT_ROOT) -> list[str]:

@@ -3,7 +3,7 @@
 Both the scanner (reading DAG files) and the catalog (reading recipe concepts) use these rules, so
 `TriggerRule.ALL_DONE` in a DAG and `trigger_rule="all_done"` in a concept, or `"0 6 * * *"` and `"30 2 * * 1"`,
 come out as the same value.
-Nothing here says which recipe shows what: that lives only in the recipes' front matter.
+Nothing here says which recipe shows what: that lives only in the recipes' front matter (`concepts`).
 """
 
 from __future__ import annotations

@@ -96,7 +96,9 @@ def print_report(console: Console, report: MutationReport) -> None:
         console.print(survivors)
     if any(r.unexplained for r in report.recipes):
         hint = "an unexplained survivor is a change no case notices: add a case that kills it, or say why it is "
-        console.print(Text(hint + "harmless in the recipe's harmless_mutations (mutant id: reason)", style="dim"))
+        console.print(
+            Text(hint + "harmless in recipes/<name>.cases.yaml's harmless_mutations (mutant id: reason)", style="dim")
+        )
     broke = _broke_table(report)
     if broke.row_count:
         console.print(broke)
