@@ -70,6 +70,25 @@ def test_a_renamed_task_is_two_differences() -> None:
     assert sorted(aspects(verdict)) == [("tasks", "load"), ("tasks", "load_data")]
 
 
+def test_a_task_name_mapping_compares_the_prefect_task_under_its_airflow_id() -> None:
+    tasks = {"extract": side("prefect").tasks["extract"], "load_data[0]": side("prefect").tasks["load"]}
+    airflow = side("airflow", tasks={"extract": tasks["extract"], "load[0]": tasks["load_data[0]"]})
+    mapped = Parity(task_names={"load_data": "load"})
+    assert compare(
+        mapped, Expectation(tasks={"load[0]": Outcome.SUCCESS}), airflow, side("prefect", tasks=tasks)
+    ).parity
+    failed = {**tasks, "load_data[0]": TaskOutcome(outcome=Outcome.FAILED, engine_state="Failed", attempts=1)}
+    verdict = compare(mapped, Expectation(), airflow, side("prefect", tasks=failed))
+    assert ("tasks", "load[0]") in aspects(verdict)
+
+
+def test_a_mapping_onto_a_task_the_flow_also_has_is_refused() -> None:
+    with pytest.raises(ValueError, match="renames a Prefect task onto another one"):
+        compare(Parity(task_names={"extract": "load"}), Expectation(), side("airflow"), side("prefect"))
+    with pytest.raises(ValueError, match="two Prefect tasks map to one Airflow task"):
+        Parity(task_names={"a": "load", "b": "load"})
+
+
 def test_attempts_are_compared_unless_the_recipe_says_not_to() -> None:
     retried = side("prefect").tasks | {"load": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=3)}
     verdict = compare(Parity(), Expectation(), side("airflow"), side("prefect", tasks=retried))

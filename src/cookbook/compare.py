@@ -66,7 +66,24 @@ def status_of_side(report: SideReport) -> Status:
     return "mismatch"
 
 
+def in_airflow_names(report: SideReport, task_names: dict[str, str]) -> SideReport:
+    """A Prefect report with its tasks renamed after the Airflow task_ids they stand for (`parity.task_names`);
+    a mapped task's index is kept (`rank_top[2]` -> `rank[2]`)."""
+    if not task_names:
+        return report
+
+    def renamed(name: str) -> str:
+        base, bracket, index = name.partition("[")
+        return task_names.get(base, base) + bracket + index
+
+    tasks = {renamed(name): outcome for name, outcome in report.tasks.items()}
+    if len(tasks) != len(report.tasks):
+        raise ValueError(f"parity.task_names renames a Prefect task onto another one: {sorted(report.tasks)}")
+    return report.model_copy(update={"tasks": tasks})
+
+
 def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: SideReport) -> Verdict:
+    prefect = in_airflow_names(prefect, parity.task_names)
     sides = {"airflow": airflow, "prefect": prefect}
     diffs: list[Difference] = []
     status: Status = "parity"

@@ -53,6 +53,20 @@ class Parity(Strict):
     float_tolerance: float = Field(0.0, ge=0)
     ignore_keys: list[str] = Field(default_factory=list, description="Dict keys dropped at any depth.")
     ignore_tasks: list[str] = Field(default_factory=list)
+    task_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="Prefect task name -> the Airflow task_id it stands for, where Prefect's natural name differs "
+        "(a task named after what it does, a DAG's task_id after its operator): the Prefect side's tasks are "
+        "renamed before anything is checked, so expectations and the comparison use the Airflow task_id.",
+    )
+
+    @model_validator(mode="after")
+    def _one_prefect_task_per_airflow_task(self) -> Parity:
+        targets = list(self.task_names.values())
+        if len(targets) != len(set(targets)):
+            raise ValueError(f"task_names: two Prefect tasks map to one Airflow task ({targets})")
+        return self
+
     ignore_files: list[str] = Field(default_factory=list, description="Glob patterns, relative to workdir.")
 
 
