@@ -12,7 +12,7 @@ MODE ?=
 ARGS ?=
 COOKBOOK := .venv/bin/cookbook
 
-.PHONY: help setup compare mutate list test test-stack lint format bench clean docs docs-build docs-capture stack stack-down stack-status deploy
+.PHONY: help setup compare mutate list test test-stack lint format bench clean docs docs-build docs-capture pages stack stack-down stack-status deploy
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ docs: setup ## serve the docs site at http://127.0.0.1:8000
 
 docs-build: setup ## build the docs site into site/ (strict: any warning fails)
 	.venv/bin/mkdocs build --strict
+
+pages: setup ## regenerate the code blocks of the recipe pages from the tested files' regions
+	.venv/bin/python -m cookbook.pages
 
 docs-capture: setup ## run every recipe and save the compare output the recipe pages show
 	$(COOKBOOK) compare --json runs/compare.json

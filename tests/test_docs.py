@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from cookbook.docsite import region
+from cookbook.pages import code_refs, region
 from cookbook.recipe import PROJECT_ROOT, discover
 
 SCREENSHOTS = PROJECT_ROOT / "runs" / "screenshots"
@@ -59,10 +59,30 @@ def test_every_recipe_has_a_page_with_the_tested_code(site: Path) -> None:
 
 
 def _first_region(body: str, folder: str) -> tuple[str, str]:
-    for match in re.finditer(r'--8<-- "([^":]+):(\w+)"', body):
-        if match.group(1).startswith(folder):
-            return match.group(1), match.group(2)
+    for ref in code_refs(body):
+        if ref.path.startswith(folder):
+            return ref.path, ref.region
     raise AssertionError(f"no {folder} region on the page")
+
+
+def test_each_region_a_page_shows_is_on_the_site_once(site: Path) -> None:
+    """The narrative shows each region where it explains it, and nowhere else (no second copy above or below)."""
+    for recipe in discover().values():
+        page = (site / "recipes" / recipe.name / "index.html").read_text(encoding="utf-8")
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        for ref in code_refs(recipe.body):
+            code = region(PROJECT_ROOT / ref.path, ref.region)
+            assert text.count(code) == 1, f"{recipe.name}: {ref.path}:{ref.region} is on the page {text.count(code)}x"
+
+
+def test_the_flow_and_the_dag_can_be_downloaded_from_their_page(site: Path) -> None:
+    for recipe in discover().values():
+        page = (site / "recipes" / recipe.name / "index.html").read_text(encoding="utf-8")
+        for folder, path in (("flows", recipe.flow_file), ("dags", recipe.dag_file)):
+            links = re.findall(rf'<a\b[^>]*href="\.\./\.\./{folder}/{re.escape(path.name)}"[^>]*>', page)
+            assert any(" download" in link for link in links), f"{recipe.name}: no download link to its {folder} file"
+            shipped = site / folder / path.name
+            assert shipped.read_text(encoding="utf-8") == path.read_text(encoding="utf-8")
 
 
 def test_the_concept_map_lists_every_concept(site: Path) -> None:

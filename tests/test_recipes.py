@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cookbook.pages import stale_blocks
 from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover, load_recipe
 
 RECIPES = discover()
@@ -19,7 +20,7 @@ SECTIONS = [
     "## Parity",
     "## Gotchas",
 ]
-INCLUDE = re.compile(r'--8<-- "([^":]+):([a-z0-9_]+)"')
+INCLUDE = re.compile(r"<!-- code: ([^\s:]+):([a-z0-9_]+) -->")
 ISSUE_LINK = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/(?:issues|pull|discussions)/\d+")
 ALLOWED_IN_FLOWS = {"prefect", "prefect_shell", "pydantic", "httpx", "__future__"}
 
@@ -63,6 +64,14 @@ def test_included_regions_exist_in_the_tested_files(name: str) -> None:
     for file, region in includes:
         text = (PROJECT_ROOT / file).read_text(encoding="utf-8")
         assert f"# [START {region}]" in text and f"# [END {region}]" in text, f"{file} has no region {region}"
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_the_code_on_the_page_is_the_tested_code(name: str) -> None:
+    """GitHub shows the page as it is: its code blocks are the regions' current text (`make pages` writes them)."""
+    recipe = by_name(name)
+    assert stale_blocks(recipe.page) == [], "run `make pages`"
+    assert "--8<--" not in recipe.body, "GitHub shows an include line as text: use a `<!-- code: path:region -->` block"
 
 
 @pytest.mark.parametrize("name", RECIPES)

@@ -1,9 +1,11 @@
 """MkDocs hooks: the docs site is generated from the recipes and the tested files, never pasted.
 
-- every `recipes/<name>.md` becomes a page (with both sides' code side by side, the narrative, a captured compare);
+- every `recipes/<name>.md` becomes a page: its narrative with "The Airflow way" and "The Prefect way" next to each
+  other (tabs on a narrow screen), each code block rendered again from the region its marker names (see
+  `cookbook.pages`), a link to copy the flow, the concepts, the cases and a captured compare;
 - `concepts.md` (the concept map) and `cli.md` (the CLI reference) are generated from metadata and argparse;
-- `--8<-- "path:region"` in any page is replaced by the region between `[START region]` and `[END region]` markers
-  of that file (`# [START x]` in Python, `<!-- [START x] -->` in Markdown), as Airflow's own docs include examples.
+- `--8<-- "path:region"` in the other pages (docs/) is replaced by the region between `[START region]` and
+  `[END region]` markers of that file (`# [START x]` in Python, `<!-- [START x] -->` in Markdown).
 
 Also a small CLI: `python -m cookbook.docsite capture RUNS.json` renders compare output for the pages.
 """
@@ -11,6 +13,7 @@ Also a small CLI: `python -m cookbook.docsite capture RUNS.json` renders compare
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import re
@@ -19,26 +22,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from cookbook.pages import RegionError, code_refs, region, render_code
 from cookbook.recipe import PROJECT_ROOT, Recipe, discover
 
 log = logging.getLogger("mkdocs.plugins.cookbook")
 INCLUDE = re.compile(r'^(?P<indent>[ \t]*)--8<-- "(?P<path>[^":]+):(?P<region>[A-Za-z0-9_]+)"[ \t]*$', re.MULTILINE)
 CAPTURES = PROJECT_ROOT / "docs" / "captures"
 EFFORT_WORDS = {"mechanical": "mechanical", "judgment": "needs judgment", "redesign": "needs redesign"}
-
-
-class RegionError(ValueError):
-    pass
-
-
-def region(path: Path, name: str) -> str:
-    """The lines between the `[START name]` and `[END name]` markers of a file, dedented, markers excluded."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    start = next((i for i, line in enumerate(lines) if f"[START {name}]" in line), None)
-    end = next((i for i, line in enumerate(lines) if f"[END {name}]" in line), None)
-    if start is None or end is None or end <= start:
-        raise RegionError(f"{path.relative_to(PROJECT_ROOT)} has no region {name!r}")
-    return textwrap.dedent("\n".join(lines[start + 1 : end])).strip("\n")
 
 
 def resolve_includes(markdown: str, where: str) -> str:
@@ -54,46 +44,87 @@ def resolve_includes(markdown: str, where: str) -> str:
 
 
 def regions_of(recipe: Recipe, folder: str) -> list[tuple[str, str]]:
-    """The regions of one side that the recipe's page includes, in page order."""
-    return [(m["path"], m["region"]) for m in INCLUDE.finditer(recipe.body) if m["path"].startswith(folder)]
+    """The regions of one side that the recipe's page shows, in page order."""
+    return [(ref.path, ref.region) for ref in code_refs(recipe.body) if ref.path.startswith(folder)]
+
+
+SIDES = ("## The Airflow way", "## The Prefect way")
+SECTION = re.compile(r"^## ", re.MULTILINE)
+
+
+def _side_by_side(body: str, recipe: Recipe) -> str:
+    """The page body with its two "way" sections as two tabs, shown next to each other on wide screens.
+
+    Each region appears once, where the narrative shows it; on a narrow screen the two sections are tabs.
+    """
+    starts = [m.start() for m in SECTION.finditer(body)] + [len(body)]
+    sections = [body[a:b] for a, b in itertools.pairwise(starts)]
+    head = body[: starts[0]]
+    ways = [next((s for s in sections if s.startswith(title + "\n")), None) for title in SIDES]
+    if None in ways:
+        return body
+    airflow, prefect = (s.split("\n", 1)[1].strip("\n") for s in ways)  # type: ignore[union-attr]
+    dag, flow = recipe.dag_file.name, recipe.flow_file.name
+    prefect += (
+        f"\n\n[:material-download: Copy the flow: `prefect_flows/{flow}`](../flows/{flow}){{ download }}"
+        f" · [the DAG: `airflow_dags/{dag}`](../dags/{dag}){{ download }}"
+    )
+    tabs = f"""<div class="side-by-side" markdown>
+
+=== "The Airflow way"
+
+{textwrap.indent(airflow, "    ")}
+
+=== "The Prefect way"
+
+{textwrap.indent(prefect, "    ")}
+
+</div>
+
+"""
+    out, placed = [head], False
+    for section in sections:
+        if section in ways:
+            if not placed:
+                out.append("## The Airflow way and the Prefect way\n\n" + tabs)
+                placed = True
+            continue
+        out.append(section)
+    return "".join(out)
 
 
 def recipe_page(recipe: Recipe) -> str:
     meta = recipe.meta
-    airflow = "\n\n".join(region(PROJECT_ROOT / p, r) for p, r in regions_of(recipe, "airflow_dags/"))
-    prefect = "\n\n".join(region(PROJECT_ROOT / p, r) for p, r in regions_of(recipe, "prefect_flows/"))
     concepts = "\n".join(
         f"| `{c.airflow}` | {c.prefect} | {EFFORT_WORDS[c.effort]} |".replace("\n", " ") for c in meta.concepts
     )
     cases = "\n".join(f"| `{c.name}` | {c.description or '&nbsp;'} |" for c in meta.cases)
+    harmless = "\n".join(f"- `{mutant}`: {why}".replace("\n", " ") for mutant, why in meta.harmless_mutations.items())
+    survivors = (
+        f"""
+Mutants of the flow that no case kills (`make mutate RECIPE={recipe.name}`), each with why it is harmless:
+
+{harmless}
+"""
+        if harmless
+        else ""
+    )
     capture = CAPTURES / f"{recipe.name}.txt"
     if capture.exists():
         output = capture.read_text(encoding="utf-8")
     else:
         log.warning("no captured compare output for %s: run `make docs-capture`", recipe.name)
         output = "(no capture yet: make docs-capture)\n"
-    body = resolve_includes(recipe.body, f"recipes/{recipe.name}.md")
+    try:
+        body = render_code(recipe.body)
+    except (OSError, RegionError) as exc:
+        log.warning("recipes/%s.md: %s", recipe.name, exc)
+        body = recipe.body
     return f"""# {meta.title}
 
 {meta.summary}
 
-<div class="side-by-side" markdown>
-
-=== "Airflow · `{recipe.dag_file.relative_to(recipe.root)}`"
-
-    ```python
-{textwrap.indent(airflow, "    ")}
-    ```
-
-=== "Prefect · `{recipe.flow_file.relative_to(recipe.root)}`"
-
-    ```python
-{textwrap.indent(prefect, "    ")}
-    ```
-
-</div>
-
-{body.strip()}
+{_side_by_side(body, recipe).strip()}
 
 ## Concepts mapped
 
@@ -103,12 +134,12 @@ def recipe_page(recipe: Recipe) -> str:
 
 ## Run it
 
-Both engines run every case below; the verdict compares what they produced.
+Both engines run every case below (`recipes/{recipe.name}.cases.yaml`); the verdict compares what they produced.
 
 | case | what it checks |
 |---|---|
 {cases}
-
+{survivors}
 ```console
 $ make compare RECIPE={recipe.name}
 {output.rstrip()}
@@ -185,6 +216,9 @@ def on_files(files: Any, config: Any) -> Any:
 
     recipes = discover()
     generated = {f"recipes/{r.name}.md": recipe_page(r) for r in recipes.values()}
+    for r in recipes.values():  # the files themselves, for the pages' "copy the flow" links
+        generated[f"flows/{r.flow_file.name}"] = r.flow_file.read_text(encoding="utf-8")
+        generated[f"dags/{r.dag_file.name}"] = r.dag_file.read_text(encoding="utf-8")
     generated["concepts.md"] = concept_map(recipes)
     generated["cli.md"] = cli_reference()
     for uri, content in generated.items():
