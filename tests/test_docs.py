@@ -187,6 +187,12 @@ def test_recipe_code_is_side_by_side_on_wide_screens_and_tabs_on_narrow(browser,
     assert right["x"] >= left["x"] + left["width"] - 1, (left, right)  # next to each other...
     assert abs(right["y"] - left["y"]) < 2  # ...on the same line
     assert "FileSensor" in blocks.nth(0).inner_text() and "@task" in blocks.nth(1).inner_text()
+    # What a reader sees: each region the page shows is rendered once, both sides' code included.
+    shown = wide.locator("article").inner_text()
+    recipe = discover()["sensors"]
+    for ref in code_refs(recipe.body):
+        line = max(region(PROJECT_ROOT / ref.path, ref.region).splitlines(), key=len).strip()
+        assert shown.count(line) == 1, f"{ref.path}:{ref.region}: {line!r} shown {shown.count(line)} times"
     wide.screenshot(path=str(SCREENSHOTS / "recipe-wide.png"))
 
     narrow = browser.new_page(viewport={"width": 480, "height": 900})
