@@ -16,13 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cookbook.harness import CaseRun, Harness, HarnessError
-from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover, load_recipe, recipe_names
+from cookbook.recipe import PROJECT_ROOT, RecipeError, discover
+from cookbook.selection import UsageError, select
 
 EXIT_PARITY, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -104,24 +101,6 @@ def _list(args: argparse.Namespace, console: Console) -> int:
     return EXIT_PARITY
 
 
-def select(root: Path, names: Sequence[str], case_names: Sequence[str]) -> list[tuple[Recipe, list[str]]]:
-    """The recipes and cases a compare runs; unknown names are a usage error listing the valid ones."""
-    valid = recipe_names(root)
-    unknown = [n for n in names if n not in valid]
-    if unknown:
-        raise UsageError(f"unknown recipe {', '.join(map(repr, unknown))}; valid recipes: {', '.join(valid)}")
-    # Only the pages asked for are parsed, so one broken page does not stop comparing the others.
-    chosen = [load_recipe(root / "recipes" / f"{n}.md") for n in names] if names else list(discover(root).values())
-    selection = []
-    for recipe in chosen:
-        cases = [c.name for c in recipe.meta.cases if not case_names or c.name in case_names]
-        if case_names and not cases:
-            valid = ", ".join(c.name for c in recipe.meta.cases)
-            raise UsageError(f"recipe {recipe.name!r} has no case {', '.join(case_names)}; its cases: {valid}")
-        selection.append((recipe, cases))
-    return selection
-
-
 def _compare(args: argparse.Namespace, console: Console) -> int:
     selection = select(args.root, args.recipes, args.case)
     if args.show_code:
@@ -201,8 +180,6 @@ def _mutate(args: argparse.Namespace, console: Console) -> int:
 
 
 if __name__ == "__main__":
-    # `python -m cookbook.cli` loads this file twice (as __main__ and as cookbook.cli); the package's main is the one
-    # whose UsageError the other modules raise.
-    from cookbook.cli import main as package_main
-
-    sys.exit(package_main())
+    # No other module imports this one (UsageError lives in cookbook.selection), so `python -m cookbook.cli` needs
+    # no second copy of it to catch the errors they raise.
+    sys.exit(main())

@@ -1,51 +1,27 @@
-"""Fixtures the harness provides to both sides of a case: secrets, an authenticated API, placeholders."""
+"""Fixtures the harness provides to both sides of a case: secrets, an authenticated API, webhooks, placeholders.
+
+The placeholder helpers live in `cookbook.placeholders` (the engine workers need them, not these servers) and are
+imported here too, so `from cookbook.fixtures import expand` keeps working.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hmac
 import json
-import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from cookbook.placeholders import PlaceholderError
+from cookbook.placeholders import expand as expand  # re-exported
+from cookbook.placeholders import map_strings as map_strings  # re-exported
 from cookbook.recipe import ApiResponse, HttpApi
 from cookbook.report import ENGINES
-
-_PLACEHOLDER = re.compile(r"\$\{([a-z_][a-z0-9_.]*)\}")
-
-
-class PlaceholderError(ValueError):
-    pass
-
-
-def map_strings(value: Any, change: Callable[[str], str]) -> Any:
-    """`change` applied to every string of a JSON-like value (dict keys left as they are)."""
-    if isinstance(value, str):
-        return change(value)
-    if isinstance(value, list):
-        return [map_strings(v, change) for v in value]
-    if isinstance(value, dict):
-        return {k: map_strings(v, change) for k, v in value.items()}
-    return value
-
-
-def expand(value: Any, variables: dict[str, str]) -> Any:
-    """Fill `${name}` placeholders in every string of a JSON-like value."""
-
-    def lookup(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key not in variables:
-            known = ", ".join(sorted(k for k in variables if not k.startswith("secret.")))
-            raise PlaceholderError(f"unknown placeholder ${{{key}}} (known: {known}, secret.<name>)")
-        return variables[key]
-
-    return map_strings(value, lambda text: _PLACEHOLDER.sub(lookup, text))
 
 
 def make_secrets(names: list[str]) -> dict[str, str]:

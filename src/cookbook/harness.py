@@ -23,8 +23,8 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from cookbook.compare import Difference, Verdict, _unmet, compare
-from cookbook.fixtures import expand, make_secrets, running_apis, running_webhooks, settle
-from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready, Reply
+from cookbook.fixtures import make_secrets, running_apis, running_webhooks, settle
+from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
 from cookbook.workers.common import pid_alive
@@ -320,7 +320,8 @@ class Harness:
             jobs = {}
             for engine in ENGINES:
                 hooks = {f"webhook.{name}.url": receiver.url for name, receiver in webhooks[engine].items()}
-                jobs[engine] = self._job(recipe, case, engine, {**api_variables, **case_secrets, **hooks})
+                variables = {**api_variables, **case_secrets, **hooks}
+                jobs[engine] = Job.for_case(recipe, case, engine, self.workdir(recipe, case, engine), variables)
             offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
             running = [e for e in ENGINES if e not in reuse]
             with ThreadPoolExecutor(len(ENGINES)) as pool:
@@ -338,45 +339,6 @@ class Harness:
     def workdir(self, recipe: Recipe, case: Case, engine: Engine) -> Path:
         """The side's working directory for a case: the same one each time the case runs in this batch."""
         return self.scratch / "work" / recipe.name / case.name / engine
-
-    def _job(self, recipe: Recipe, case: Case, engine: Engine, variables: dict[str, str]) -> Job:
-        workdir = self.workdir(recipe, case, engine)
-        variables = {**variables, "workdir": str(workdir)}
-        if case.logical_date is not None:
-            variables["logical_date"] = case.logical_date.isoformat()
-        return Job(
-            recipe=recipe.name,
-            case=case.name,
-            source_file=str(recipe.dag_file if engine == "airflow" else recipe.flow_file),
-            dag_id=recipe.dag_id,
-            flow_name=case.prefect_flow or recipe.flow_name,
-            result_task=recipe.meta.result_task,
-            params=expand(case.params_of(engine), variables),
-            logical_date=case.logical_date,
-            scheduled_runs=case.scheduled_runs if engine == "prefect" else [],
-            airflow_mode=recipe.meta.airflow_mode,
-            pools=case.pools if engine == "airflow" else {},
-            concurrency_limits=case.concurrency_limits if engine == "prefect" else {},
-            tag_limits=case.tag_limits if engine == "prefect" else {},
-            variables=expand(case.variables, variables),
-            env=expand(case.env.get(engine, {}), variables),
-            workdir=str(workdir),
-            delayed_files=case.delayed_files,
-            prefect_blocks=[b.model_copy(update={"fields": expand(b.fields, variables)}) for b in case.prefect_blocks]
-            if engine == "prefect"
-            else [],
-            prefect_mode=recipe.meta.prefect_mode,
-            await_files=case.await_files,
-            settle_seconds=case.settle_seconds,
-            airflow_backfill=case.airflow_backfill if engine == "airflow" else None,
-            schedule_preview=case.schedule_preview,
-            replies=[
-                Reply(after_seconds=r.after_seconds, input=expand(getattr(r, engine), variables))
-                for r in case.respond
-                if getattr(r, engine) is not None
-            ],
-            timeout_seconds=recipe.meta.timeout_seconds,
-        )
 
     def _leaks(
         self, case_secrets: dict[str, str], reports: dict[Engine, SideReport], logs: dict[Engine, str]

@@ -8,12 +8,14 @@ engines themselves print goes to the worker's stderr, which the harness keeps as
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from cookbook.recipe import AirflowBackfill, DelayedFile, PrefectBlock, SchedulePreview
-from cookbook.report import SideReport
+from cookbook.placeholders import expand
+from cookbook.recipe import AirflowBackfill, Case, DelayedFile, PrefectBlock, Recipe, SchedulePreview
+from cookbook.report import Engine, SideReport
 
 
 class Reply(BaseModel):
@@ -51,6 +53,52 @@ class Job(BaseModel):
     schedule_preview: SchedulePreview | None = None
     replies: list[Reply] = Field(default_factory=list)
     timeout_seconds: float = Field(90, description="The harness kills the side after this; waits stay below it.")
+
+    @classmethod
+    def for_case(
+        cls, recipe: Recipe, case: Case, engine: Engine, workdir: Path, variables: dict[str, str] | None = None
+    ) -> Job:
+        """One side's job for a case: the only place a `Job` is made from a recipe and a case.
+
+        `variables`: what the case's fixtures fill in (API addresses, secrets, webhook URLs); `${workdir}` and, for
+        a dated case, `${logical_date}` are added. What one engine alone takes is left empty for the other.
+        """
+        variables = {**(variables or {}), "workdir": str(workdir)}
+        if case.logical_date is not None:
+            variables["logical_date"] = case.logical_date.isoformat()
+        return cls(
+            recipe=recipe.name,
+            case=case.name,
+            source_file=str(recipe.dag_file if engine == "airflow" else recipe.flow_file),
+            dag_id=recipe.dag_id,
+            flow_name=case.prefect_flow or recipe.flow_name,
+            result_task=recipe.meta.result_task,
+            params=expand(case.params_of(engine), variables),
+            logical_date=case.logical_date,
+            scheduled_runs=case.scheduled_runs if engine == "prefect" else [],
+            airflow_mode=recipe.meta.airflow_mode,
+            pools=case.pools if engine == "airflow" else {},
+            concurrency_limits=case.concurrency_limits if engine == "prefect" else {},
+            tag_limits=case.tag_limits if engine == "prefect" else {},
+            variables=expand(case.variables, variables),
+            env=expand(case.env.get(engine, {}), variables),
+            workdir=str(workdir),
+            delayed_files=case.delayed_files,
+            prefect_blocks=[b.model_copy(update={"fields": expand(b.fields, variables)}) for b in case.prefect_blocks]
+            if engine == "prefect"
+            else [],
+            prefect_mode=recipe.meta.prefect_mode,
+            await_files=case.await_files,
+            settle_seconds=case.settle_seconds,
+            airflow_backfill=case.airflow_backfill if engine == "airflow" else None,
+            schedule_preview=case.schedule_preview,
+            replies=[
+                Reply(after_seconds=r.after_seconds, input=expand(getattr(r, engine), variables))
+                for r in case.respond
+                if getattr(r, engine) is not None
+            ],
+            timeout_seconds=recipe.meta.timeout_seconds,
+        )
 
 
 class Ready(BaseModel):

@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cookbook.cli import UsageError, select
 from cookbook.harness import RUNS_DIR
 from cookbook.mutation.mutants import DEFAULT_MAX_PER_OPERATOR, OPERATORS
 from cookbook.mutation.runner import (
@@ -24,6 +23,7 @@ from cookbook.mutation.runner import (
     plan,
     run_plans,
 )
+from cookbook.selection import UsageError, select
 
 EXIT_PASSED, EXIT_FAILED = 0, 1
 REPORT_FILE = RUNS_DIR / "mutate.json"

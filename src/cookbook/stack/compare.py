@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,12 @@ import httpx
 from rich.console import Console
 
 from cookbook.airflow_rest import AirflowRest, RunRefused
-from cookbook.cli import select
-from cookbook.fixtures import expand
 from cookbook.harness import CaseRun
 from cookbook.outcomes import PARAMETERS_REFUSED, prefect_error_type, prefect_outcome, prefect_task_name
+from cookbook.protocol import Job
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
-from cookbook.report import Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.report import Engine, Outcome, RunState, SideError, SideReport, TaskOutcome
+from cookbook.selection import select
 from cookbook.stack.config import AIRFLOW_USER, StackConfig, StackError
 from cookbook.stack.deployments import deployment_for
 from cookbook.stack.stack import auth_headers, running
@@ -174,14 +175,15 @@ def _prefect_outcome(run: dict) -> TaskOutcome:
     )
 
 
-def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str, Any], workdir: Path) -> SideReport:
-    report = SideReport(engine="prefect", engine_version="stack", recipe=recipe.name, case=case.name)
+def prefect_side(cfg: StackConfig, job: Job) -> SideReport:
+    report = SideReport(engine="prefect", engine_version="stack", recipe=job.recipe, case=job.case)
     api = PrefectApi(cfg)
+    workdir = Path(job.workdir)
     began = time.perf_counter()
-    deployment = deployment_for(recipe.name, recipe.flow_name)
+    deployment = deployment_for(job.recipe, job.flow_name)
     try:
-        logical_date = case.logical_date.isoformat() if case.logical_date else None
-        flow_run = api.run_deployment(recipe.flow_name, deployment, params, recipe.meta.timeout_seconds, logical_date)
+        logical_date = job.logical_date.isoformat() if job.logical_date else None
+        flow_run = api.run_deployment(job.flow_name, deployment, job.params, job.timeout_seconds, logical_date)
     except httpx.HTTPStatusError as exc:
         if exc.response.status_code != 409:
             raise
@@ -212,40 +214,40 @@ def prefect_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str,
     return report
 
 
-def airflow_side(cfg: StackConfig, recipe: Recipe, case: Case, params: dict[str, Any], workdir: Path) -> SideReport:
-    report = SideReport(engine="airflow", engine_version="stack", recipe=recipe.name, case=case.name)
+def airflow_side(cfg: StackConfig, job: Job) -> SideReport:
+    report = SideReport(engine="airflow", engine_version="stack", recipe=job.recipe, case=job.case)
     rest = AirflowRest(cfg.airflow_url, AIRFLOW_USER, cfg.airflow_password(), token_timeout=10)
+    workdir = Path(job.workdir)
     try:
-        logical_date = case.logical_date.isoformat() if case.logical_date else None
+        logical_date = job.logical_date.isoformat() if job.logical_date else None
         began = time.perf_counter()
         if logical_date:
             # The stack keeps its runs between compares: a dated case compared again would be refused (one run per
             # DAG and logical date), and so would the runs it triggers.
-            rest.delete_dated_runs(recipe.dag_id, recipe.meta.timeout_seconds)
+            rest.delete_dated_runs(job.dag_id, job.timeout_seconds)
         try:
-            run_id = rest.trigger(recipe.dag_id, params, logical_date, recipe.meta.timeout_seconds)
+            run_id = rest.trigger(job.dag_id, job.params, logical_date, job.timeout_seconds)
         except RunRefused as exc:  # the conf broke the DAG's params: no run exists
             return rejected(report, str(exc), workdir)
-        state = rest.wait(recipe.dag_id, run_id, timeout=recipe.meta.timeout_seconds)
+        state = rest.wait(job.dag_id, run_id, timeout=job.timeout_seconds)
         report.duration_seconds = time.perf_counter() - began
-        rest.fill_report(report, recipe.dag_id, run_id, state, recipe.meta.result_task, str(workdir))
+        rest.fill_report(report, job.dag_id, run_id, state, job.result_task, job.workdir)
     finally:
         rest.close()
     report.files = snapshot_files(workdir)
     return report
 
 
-def _guarded(side: Any, engine: str, *args: Any) -> SideReport:
+def _guarded(side: Callable[[StackConfig, Job], SideReport], engine: str, cfg: StackConfig, job: Job) -> SideReport:
     try:
-        return side(*args)
+        return side(cfg, job)
     except (httpx.HTTPError, StackError, OSError) as exc:
-        recipe, case = args[1], args[2]
         message = " ".join(str(exc).split())[:300]
         return SideReport(
             engine=engine,  # type: ignore[arg-type]
             engine_version="stack",
-            recipe=recipe.name,
-            case=case.name,
+            recipe=job.recipe,
+            case=job.case,
             error=SideError(kind="crash", message=message),
         )
 
@@ -295,11 +297,16 @@ def stack_reports(cfg: StackConfig, recipe: Recipe, case: Case) -> dict[str, Sid
     stamp = f"{time.strftime('%H%M%S')}-{time.monotonic_ns() % 10**6}"
     with ThreadPoolExecutor(2) as pool:
         futures = {}
-        for engine, side in (("airflow", airflow_side), ("prefect", prefect_side)):
+        sides: tuple[tuple[Engine, Callable[[StackConfig, Job], SideReport]], ...] = (
+            ("airflow", airflow_side),
+            ("prefect", prefect_side),
+        )
+        for engine, side in sides:
             workdir = cfg.run_dir / "work" / recipe.name / f"{case.name}-{stamp}" / engine
             workdir.mkdir(parents=True)  # as the in-process harness does: flows may require it to exist
-            params = expand(case.params_of(engine), {"workdir": str(workdir)})
-            futures[engine] = pool.submit(_guarded, side, engine, cfg, recipe, case, params, workdir)
+            # The job a worker would get; the stack reads its parameters, dates and names, the fixtures it refused.
+            job = Job.for_case(recipe, case, engine, workdir)
+            futures[engine] = pool.submit(_guarded, side, engine, cfg, job)
         return {engine: future.result() for engine, future in futures.items()}
 
 

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from pydantic_core import to_jsonable_python
 
-from cookbook.fixtures import map_strings
+from cookbook.placeholders import map_strings
 from cookbook.protocol import Done, Fatal, Job, Message, Progress, Ready
 from cookbook.recipe import DelayedFile
 from cookbook.report import Engine, FileRecord, RunState, SideError, SideReport
