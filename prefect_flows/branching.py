@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from pydantic import Field
 
 Target = Literal["warehouse", "lake"]
@@ -61,6 +61,7 @@ def publish_lake(loaded: dict) -> str:
 
 @task
 def record_run(loaded: dict, published: list[str]) -> dict:
+    get_run_logger().info("%s load: %s rows, published to %s", loaded["mode"], loaded["rows"], published)
     return {"mode": loaded["mode"], "rows": loaded["rows"], "published": published}
 
 
@@ -71,6 +72,12 @@ def branching(
     full_refresh: bool = False,
     targets: Literal["warehouse", "lake", "both"] = "warehouse",
 ) -> dict:
+    """Load tonight's orders and publish them to the chosen targets.
+
+    A full refresh loads every source row; otherwise only the rows past `watermark` are loaded, and a table that
+    was never loaded (no watermark) fails the run: run it once with `full_refresh`. Publishing is skipped when
+    nothing is new. `record_run` returns the load mode, the rows loaded and the targets published to.
+    """
     # @task.branch becomes an `if` on the decision. The branch not taken is never called: no task run at all,
     # where Airflow records "skipped". A failed load raises here, so nothing after it runs. (A block, not a
     # ternary: each arm is a path that usually grows more steps.)
@@ -96,4 +103,4 @@ def branching(
 
 
 if __name__ == "__main__":
-    print(branching(full_refresh=True, targets="both"))
+    branching.serve(name="branching")

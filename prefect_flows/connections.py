@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 import httpx
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.blocks.core import Block
 from prefect.exceptions import ObjectNotFound
 from pydantic import BaseModel, Field, SecretStr
@@ -100,7 +100,10 @@ def fetch_orders(block_name: str) -> list[Order]:
             f"the orders API rejected the credentials of {block_name!r} (HTTP {response.status_code})"
         )
     response.raise_for_status()
-    return [Order.model_validate(o) for o in response.json()["orders"]]
+    orders = [Order.model_validate(o) for o in response.json()["orders"]]
+    # The base URL names the environment an operator is looking at; the token never goes into a log.
+    get_run_logger().info("fetched %s orders from %s", len(orders), credentials.base_url)
+    return orders
 
 
 @task
@@ -115,6 +118,12 @@ def summarize(orders: list[Order]) -> Summary:
 
 @flow(name="connections")
 def connections(block_name: str = "orders-api") -> Summary:
+    """Fetch the orders from the orders API and summarise them: how many, how many paid, the paid total.
+
+    The API's URL and token come from the `OrdersApiCredentials` block named `block_name` (with no such block
+    saved: from ORDERS_API_URL / ORDERS_API_TOKEN). Missing credentials, or credentials the API rejects, fail the
+    run at once; any other error (a 5xx answer, a timeout) is retried twice, 30 seconds apart.
+    """
     # The block name is a parameter, so one deployment can point at staging or production credentials.
     return summarize(fetch_orders(block_name))
 
@@ -123,4 +132,4 @@ def connections(block_name: str = "orders-api") -> Summary:
 
 
 if __name__ == "__main__":
-    print(connections())
+    connections.serve(name="connections")

@@ -298,6 +298,16 @@ def refresh(
     primary: str = "vendor-primary",
     secondary: str = "vendor-secondary",
 ) -> RefreshSummary:
+    """Refresh products, fx_rates and prices from the vendors and store today's version of each.
+
+    Each dataset is fetched from the `primary` vendor block (the `secondary` one while the primary is down),
+    checked against its contract, stored under `store_root/<dataset>/<version>/` with `latest.json` pointing at
+    the newest version, and announced with a `dataset.refreshed` event. The version is the run's date in
+    Amsterdam: `logical_date`, or the scheduled start time when it is not given (set it to re-run a past day).
+    A dataset with rejected rows is not stored: its rejected rows go to `store_root/_quarantine/` for the vendor
+    ticket and the previous version stays `latest`. The datasets that depend on it are not refreshed either, the
+    others are, and the run fails.
+    """
     # Not datetime.now() as a default (it would be frozen at import): the time the scheduler meant this run for.
     version = version_key(logical_date or flow_run.scheduled_start_time)
     announced: dict[str, PrefectFuture] = {}

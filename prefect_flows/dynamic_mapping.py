@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from prefect import flow, task, unmapped
+from prefect import flow, get_run_logger, task, unmapped
 from pydantic import BaseModel, Field
 
 
@@ -34,12 +34,9 @@ DEFAULT_REGIONS = [
 # [START mapping_tasks]
 @task
 def extract(regions: list[Region]) -> list[Region]:
-    return [r for r in regions if r.amounts]
-
-
-@task
-def exchange_rate(usd_to_eur: float) -> float:
-    return usd_to_eur
+    batches = [r for r in regions if r.amounts]
+    get_run_logger().info("%s of %s regions have sales", len(batches), len(regions))
+    return batches
 
 
 # map_index_template becomes task_run_name: the run is called "validate-emea" in the UI and the logs.
@@ -57,11 +54,13 @@ def convert(row: dict, rate: float) -> dict:
 
 @task
 def report(rows: list[dict]) -> Report:
-    return Report(
+    summary = Report(
         regions=[r["region"] for r in rows],
         eur=[r["eur"] for r in rows],
         total_eur=round(sum(r["eur"] for r in rows), 2),
     )
+    get_run_logger().info("%s regions, %s EUR in total", len(summary.regions), summary.total_eur)
+    return summary
 
 
 # [END mapping_tasks]
@@ -74,8 +73,12 @@ def report(rows: list[dict]) -> Report:
 def dynamic_mapping(
     regions: list[Region] = DEFAULT_REGIONS, usd_to_eur: Annotated[float, Field(gt=0)] = 0.9
 ) -> Report | None:
+    """Roll up each region's sales and convert them to EUR at `usd_to_eur`: one report, regions in input order.
+
+    Regions without sales are left out; with none at all nothing is reported (the run succeeds with no result).
+    A region with a negative amount fails the run, and no region is converted.
+    """
     batches = extract(regions)
-    rate = exchange_rate(usd_to_eur)
     if not batches:
         # Airflow marks a zero-length mapped task skipped, and the default trigger rule skips everything after
         # it. `validate.map([])` would just return no futures and `report([])` would run: stop here instead.
@@ -88,7 +91,8 @@ def dynamic_mapping(
     validated.wait()
     rows = validated.result()
     # unmapped(): the same rate for every call, as partial() does; the rows are zipped one per call, as expand().
-    converted = convert.map(rows, rate=unmapped(rate))
+    # The rate is the parameter itself: Airflow's exchange_rate task only turned the param into an XCom for partial().
+    converted = convert.map(rows, rate=unmapped(usd_to_eur))
     # A list of futures passed to a task arrives as their results, in call order: region order, as map indexes.
     return report(converted)
 
@@ -97,4 +101,4 @@ def dynamic_mapping(
 
 
 if __name__ == "__main__":
-    print(dynamic_mapping())
+    dynamic_mapping.serve(name="dynamic-mapping")

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, TASK_SOURCE
 
 SAMPLE_ROWS = [120.0, 35.5, 9.9]
@@ -40,6 +40,7 @@ def load_partition(warehouse: Path, day: str, rows: list[float]) -> dict[str, An
     partial.replace(target)
     with (warehouse / "loads.log").open("a", encoding="utf-8") as log:
         log.write(f"loaded day={day} rows={len(rows)} fingerprint={summary['fingerprint']}\n")
+    get_run_logger().info("wrote %s: %s rows, fingerprint %s", target, len(rows), summary["fingerprint"])
     return summary
 
 
@@ -57,6 +58,12 @@ def idempotency(
     rows: list[float] = SAMPLE_ROWS,
     rerun_rows: list[float] | None = None,
 ) -> dict[str, Any]:
+    """Load one day's amounts into `warehouse/day=<day>.json`, then load it again as a re-run would.
+
+    The second load, with `rerun_rows` (or the same `rows`), writes nothing when its input is unchanged: its cached
+    result is returned (for 7 days). A correction (different rows) rewrites the partition. Negative amounts fail the
+    load and leave the previous partition in place. Every real write adds a line to `warehouse/loads.log`.
+    """
     load_first(warehouse, day, rows)
     # A second call with the same arguments is a cache hit: a task run in state Cached, and no write.
     return load_again(warehouse, day, rows if rerun_rows is None else rerun_rows)
@@ -66,4 +73,4 @@ def idempotency(
 
 
 if __name__ == "__main__":
-    print(idempotency())
+    idempotency.serve(name="idempotency")

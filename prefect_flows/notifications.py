@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from prefect import Flow, Task, flow, task
+from prefect import Flow, Task, flow, get_run_logger, task
 from prefect.blocks.notifications import CustomWebhookNotificationBlock
 from prefect.client.schemas.objects import FlowRun, TaskRun
 from prefect.runtime import flow_run as current_flow_run
@@ -94,6 +94,7 @@ def load(rows: list[dict[str, Any]]) -> int:
     missing = [row["id"] for row in rows if row.get("amount") is None]
     if missing:
         raise ValueError(f"{len(missing)} row(s) without an amount: {', '.join(missing)}")
+    get_run_logger().info("loaded %s rows", len(rows))
     return len(rows)
 
 
@@ -104,6 +105,11 @@ def publish(loaded: int, batch: str) -> dict[str, Any]:
 
 @flow(name="notifications", on_completion=[announce_success], on_crashed=[alert_on_crash])
 def notifications(batch: str = "2026-11-22", rows: list[dict[str, Any]] = NO_ROWS) -> dict[str, Any]:
+    """Load and publish one batch of rows, and tell the team on the `data-alerts` webhook how it went.
+
+    A row without an amount fails `load` (after one retry, a second later) and posts one alert naming the task and
+    the error; a batch that loads posts one "published" message for the run. A crashed run posts an alert too.
+    """
     return publish(load(extract(rows)), batch)
 
 
@@ -111,4 +117,4 @@ def notifications(batch: str = "2026-11-22", rows: list[dict[str, Any]] = NO_ROW
 
 
 if __name__ == "__main__":
-    print(notifications(rows=[{"id": "A-1", "amount": 120.0}]))
+    notifications.serve(name="notifications")

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 ROWS = 1234
@@ -72,10 +72,12 @@ def plan(region: Region, batch_size: int, run_tag: str, dry_run: bool, window: W
 @task
 def export(exported: dict[str, Any], run_tag: str, dry_run: bool) -> dict[str, Any]:
     if dry_run:
+        get_run_logger().info("dry run: the export plan is not written")
         return {**exported, "written": None}
     target = Path("out") / f"{run_tag}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(exported, sort_keys=True) + "\n")
+    get_run_logger().info("wrote the export plan to %s", target)
     return {**exported, "written": target.as_posix()}
 
 
@@ -92,6 +94,11 @@ def params_flow(
     dry_run: StrictBool = False,
     window: Window = DEFAULT_WINDOW,
 ) -> dict[str, Any]:
+    """Plan an export of one region's rows over a date window, in batches of `batch_size`, and write the plan.
+
+    The plan goes to `out/<run_tag>.json` (relative to the working directory) unless `dry_run` is set; either way
+    it is the run's result. Parameters outside their types or ranges refuse the run before any task runs.
+    """
     exported = plan(region, batch_size, run_tag, dry_run, window)
     return export(exported, run_tag, dry_run)
 
@@ -100,4 +107,4 @@ def params_flow(
 
 
 if __name__ == "__main__":
-    print(params_flow())
+    params_flow.serve(name="params")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from prefect import flow, serve, task
+from prefect import flow, get_run_logger, serve, task
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
 from prefect.schedules import Cron, Interval, RRule
@@ -33,12 +33,18 @@ def report_window(start: datetime, end: datetime) -> dict[str, str | float]:
 
 @flow(name="schedules")
 def schedules() -> dict[str, str | float]:
+    """Report on the day before the run's scheduled time, in Amsterdam time: the window's start, end and hours.
+
+    The window ends at the moment the run was scheduled for (for a run started by hand: when it was created) and
+    starts at the same wall-clock time the day before, so it is 23 or 25 hours long on the days the clocks change.
+    """
     # A Prefect run has no data interval, only the moment it was scheduled for (for a run started by hand: the
     # moment it was created). The flow decides which window that moment stands for: here, the day before it.
     end = flow_run.scheduled_start_time.astimezone(ZoneInfo(AMSTERDAM))
     # Wall-clock arithmetic on the local time: "yesterday at the same hour", which is 23 hours back on the day
     # the clocks spring forward, as in Airflow's cron data interval.
     start = (end.replace(tzinfo=None) - timedelta(days=1)).replace(tzinfo=ZoneInfo(AMSTERDAM))
+    get_run_logger().info("reporting on %s to %s", start.isoformat(), end.isoformat())
     return report_window(start, end)
 
 
