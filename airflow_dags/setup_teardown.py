@@ -1,7 +1,8 @@
 """Setup and teardown tasks in Airflow 3: @setup, @teardown, .as_teardown(), and what they do to the run state.
 
-Two nested resources in the working directory: a lock file (outer) and a staging directory (inner). The work loads
-orders into staging and publishes them; the teardowns remove both resources and append to `audit.log`.
+Two nested resources in the export directory (the Param `export_dir`): a lock file (outer) and a staging directory
+(inner). The work loads orders into staging and publishes them to `out/`; the teardowns remove both resources and
+keep a record of it in `audit.log`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from airflow.sdk import DAG, Param, setup, task, teardown
 SAMPLE_ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 9.5}]
 
 
-def audit(workdir: str, line: str) -> None:
-    with (Path(workdir) / "audit.log").open("a") as log:
+def audit(export_dir: str, line: str) -> None:
+    with (Path(export_dir) / "audit.log").open("a") as log:
         log.write(line + "\n")
 
 
@@ -25,10 +26,10 @@ with DAG(
     dag_id="setup_teardown",
     schedule=None,
     params={
-        "workdir": Param("/tmp", type="string", description="An existing directory for the lock, staging and output."),
+        "export_dir": Param(
+            "/tmp", type="string", description="An existing directory for the lock, staging, out/ and audit.log."
+        ),
         "orders": Param(SAMPLE_ORDERS, type="array"),
-        # Fault injection for the demo: drop_staging fails as if the storage API were down.
-        "cleanup_error": Param(False, type="boolean"),
     },
     tags=["cookbook"],
 ) as dag:
@@ -36,7 +37,7 @@ with DAG(
     @setup
     def acquire_lock(params: dict[str, Any] | None = None) -> str:
         assert params is not None
-        lock = Path(params["workdir"]) / "export.lock"
+        lock = Path(params["export_dir"]) / "export.lock"
         with lock.open("x") as f:  # "x": fails if another run holds the lock
             f.write("held by setup_teardown\n")
         return str(lock)
@@ -44,7 +45,7 @@ with DAG(
     @setup
     def create_staging(params: dict[str, Any] | None = None) -> str:
         assert params is not None
-        staging = Path(params["workdir"]) / "staging"
+        staging = Path(params["export_dir"]) / "staging"
         staging.mkdir()  # fails if a crashed run left its staging behind
         return str(staging)
 
@@ -61,7 +62,7 @@ with DAG(
     @task
     def publish(staging: str, rows: int, params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert params is not None
-        target = Path(params["workdir"]) / "out" / "orders.csv"
+        target = Path(params["export_dir"]) / "out" / "orders.csv"
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(Path(staging) / "orders.csv", target)
         return {"rows": rows, "published": str(target)}
@@ -71,17 +72,17 @@ with DAG(
     @teardown
     def drop_staging(staging: str, params: dict[str, Any] | None = None) -> None:
         assert params is not None
-        if params["cleanup_error"]:
-            raise ConnectionError("storage API unavailable: staging not dropped")
         names = sorted(p.name for p in Path(staging).iterdir())
+        # Staged data is never deleted without a record of it: the record first, then the drop.
+        audit(params["export_dir"], f"dropping staging: {', '.join(names) or 'empty'}")
         shutil.rmtree(staging)
-        audit(params["workdir"], f"dropped staging: {', '.join(names) or 'empty'}")
 
     @task
     def release_lock(lock: str, params: dict[str, Any] | None = None) -> None:
         assert params is not None
+        # A lock never outlives its run because its record failed: the release first, then the record.
         Path(lock).unlink()
-        audit(params["workdir"], "released lock")
+        audit(params["export_dir"], "released lock")
 
     lock = acquire_lock()
     staging = create_staging()

@@ -1,21 +1,24 @@
 """Timeouts in Airflow 3: execution_timeout on a task, retried like any other failure, and dagrun_timeout on the
 DAG, which only the scheduler enforces.
 
-`export` writes `batches` lines to `out/export.csv`, one every `seconds_per_batch` on its first `slow_tries` tries
-and quickly after that; past its execution_timeout it is interrupted and removes its partial file. `publish` turns
-the export's summary into the run's result. Every try is written to `out/attempts.log`.
+`export` asks the reports API for the day's report (the connection `reports_api`: its host is the API's base URL,
+its password the bearer token) and writes its rows to `out/export.csv`. The API may be slow to answer; past its
+execution_timeout the task is interrupted and removes its partial file. `publish` turns the export's summary into
+the run's result. Every try is written to `out/attempts.log`.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from airflow.sdk import DAG, Param, task
+import httpx
+from airflow.sdk import DAG, BaseHook, task
 
-FAST_BATCH_SECONDS = 0.05
+REPORTS_CONN_ID = "reports_api"
+# The client's own limit, a backstop: the task's execution_timeout (2 s) is the one that stops a slow answer.
+HTTP_TIMEOUT = 10.0
 EXPORT = Path("out/export.csv")
 JOURNAL = Path("out/attempts.log")
 
@@ -33,11 +36,6 @@ with DAG(
     # The whole run may take 10 minutes. Only the scheduler checks this (and marks the tasks still unfinished as
     # skipped): dag.test() never does, so no case here can show it.
     dagrun_timeout=timedelta(minutes=10),
-    params={
-        "batches": Param(8, type="integer", minimum=1),
-        "seconds_per_batch": Param(0.5, type="number", minimum=0),
-        "slow_tries": Param(0, type="integer", minimum=0, description="Tries that run at seconds_per_batch."),
-    },
     tags=["cookbook"],
 ) as dag:
 
@@ -48,15 +46,23 @@ with DAG(
         retry_delay=timedelta(seconds=1),
     )
     def export(**context: Any) -> dict[str, Any]:
-        attempt, params = context["ti"].try_number, context["params"]
-        pause = params["seconds_per_batch"] if attempt <= params["slow_tries"] else FAST_BATCH_SECONDS
+        attempt = context["ti"].try_number
+        conn = BaseHook.get_connection(REPORTS_CONN_ID)
         journal(f"export try {attempt}: started")
         partial = EXPORT.with_suffix(".tmp")
         try:
-            with partial.open("w", encoding="utf-8") as f:
-                for batch in range(params["batches"]):
-                    time.sleep(pause)  # a query, an upload: something that may take too long
-                    f.write(f"batch-{batch}\n")
+            with (
+                partial.open("w", encoding="utf-8") as out,
+                httpx.Client(
+                    base_url=conn.host, headers={"Authorization": f"Bearer {conn.password}"}, timeout=HTTP_TIMEOUT
+                ) as client,
+            ):
+                # The report query: the call that may take too long. The alarm interrupts it mid-read.
+                response = client.get("/data")
+                response.raise_for_status()
+                rows = response.json()["rows"]
+                for row in rows:
+                    out.write(f"{row['id']},{row['amount']:.2f}\n")
             partial.replace(EXPORT)
         except BaseException:
             # The timeout is an exception raised wherever the task happens to be: clean up, then let it through.
@@ -64,7 +70,7 @@ with DAG(
             journal(f"export try {attempt}: interrupted, partial file removed")
             raise
         journal(f"export try {attempt}: done")
-        return {"file": str(EXPORT), "batches": params["batches"]}
+        return {"file": str(EXPORT), "rows": len(rows)}
 
     @task
     def publish(summary: dict[str, Any]) -> dict[str, Any]:

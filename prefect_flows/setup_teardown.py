@@ -1,7 +1,8 @@
 """Setup and teardown in Prefect: context managers built on try/finally around ordinary tasks.
 
-Two nested resources in the working directory: a lock file (outer) and a staging directory (inner). The work loads
-orders into staging and publishes them; the teardowns remove both resources and append to `audit.log`.
+Two nested resources in the export directory (the parameter `export_dir`): a lock file (outer) and a staging
+directory (inner). The work loads orders into staging and publishes them to `out/`; the teardowns remove both
+resources and keep a record of it in `audit.log`.
 """
 
 from __future__ import annotations
@@ -24,23 +25,23 @@ class Order(BaseModel):
 SAMPLE_ORDERS = [Order(id="A-1", amount=120.0), Order(id="A-2", amount=35.5), Order(id="A-3", amount=9.5)]
 
 
-def audit(workdir: Path, line: str) -> None:
-    with (workdir / "audit.log").open("a") as log:
+def audit(export_dir: Path, line: str) -> None:
+    with (export_dir / "audit.log").open("a") as log:
         log.write(line + "\n")
 
 
 # [START setup_teardown_tasks]
 @task
-def acquire_lock(workdir: Path) -> Path:
-    lock = workdir / "export.lock"
+def acquire_lock(export_dir: Path) -> Path:
+    lock = export_dir / "export.lock"
     with lock.open("x") as f:  # "x": fails if another run holds the lock
         f.write("held by setup_teardown\n")
     return lock
 
 
 @task
-def create_staging(workdir: Path) -> Path:
-    staging = workdir / "staging"
+def create_staging(export_dir: Path) -> Path:
+    staging = export_dir / "staging"
     staging.mkdir()  # fails if a crashed run left its staging behind
     return staging
 
@@ -56,26 +57,26 @@ def load_orders(staging: Path, orders: list[Order]) -> int:
 
 
 @task
-def publish(workdir: Path, staging: Path, rows: int) -> dict[str, Any]:
-    target = workdir / "out" / "orders.csv"
+def publish(export_dir: Path, staging: Path, rows: int) -> dict[str, Any]:
+    target = export_dir / "out" / "orders.csv"
     target.parent.mkdir(exist_ok=True)
     shutil.copyfile(staging / "orders.csv", target)
     return {"rows": rows, "published": str(target)}
 
 
 @task
-def drop_staging(workdir: Path, staging: Path, cleanup_error: bool) -> None:
-    if cleanup_error:
-        raise ConnectionError("storage API unavailable: staging not dropped")
+def drop_staging(export_dir: Path, staging: Path) -> None:
     names = sorted(p.name for p in staging.iterdir())
+    # Staged data is never deleted without a record of it: the record first, then the drop.
+    audit(export_dir, f"dropping staging: {', '.join(names) or 'empty'}")
     shutil.rmtree(staging)
-    audit(workdir, f"dropped staging: {', '.join(names) or 'empty'}")
 
 
 @task
-def release_lock(workdir: Path, lock: Path) -> None:
+def release_lock(export_dir: Path, lock: Path) -> None:
+    # A lock never outlives its run because its record failed: the release first, then the record.
     lock.unlink()
-    audit(workdir, "released lock")
+    audit(export_dir, "released lock")
 
 
 # [END setup_teardown_tasks]
@@ -93,37 +94,37 @@ def run_teardown(teardown: Task[..., Any], *args: Any) -> None:
 
 
 @contextmanager
-def lock_held(workdir: Path) -> Iterator[Path]:
-    lock = acquire_lock(workdir)  # if the setup fails, the with-block and the teardown never run
+def lock_held(export_dir: Path) -> Iterator[Path]:
+    lock = acquire_lock(export_dir)  # if the setup fails, the with-block and the teardown never run
     try:
         yield lock
     finally:  # whether the work succeeded or raised
-        run_teardown(release_lock, workdir, lock)
+        run_teardown(release_lock, export_dir, lock)
 
 
 @contextmanager
-def staging_area(workdir: Path, cleanup_error: bool) -> Iterator[Path]:
-    staging = create_staging(workdir)
+def staging_area(export_dir: Path) -> Iterator[Path]:
+    staging = create_staging(export_dir)
     try:
         yield staging
     finally:
-        run_teardown(drop_staging, workdir, staging, cleanup_error)
+        run_teardown(drop_staging, export_dir, staging)
 
 
 @flow(name="setup-teardown")
 def setup_teardown(
-    workdir: DirectoryPath = Path("/tmp"),
+    export_dir: DirectoryPath = Path("/tmp"),
     orders: list[Order] = SAMPLE_ORDERS,
-    cleanup_error: bool = False,
 ) -> dict[str, Any]:
+    """Load the orders into a staging area under the export lock and publish them; clean up whatever happens."""
     # Nested scopes exit innermost first: drop_staging, then release_lock, as in the DAG.
-    with lock_held(workdir), staging_area(workdir, cleanup_error) as staging:
+    with lock_held(export_dir), staging_area(export_dir) as staging:
         rows = load_orders(staging, orders)
-        return publish(workdir, staging, rows)
+        return publish(export_dir, staging, rows)
 
 
 # [END setup_teardown_scopes]
 
 
 if __name__ == "__main__":
-    print(setup_teardown())
+    setup_teardown.serve(name="setup-teardown")
