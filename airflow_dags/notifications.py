@@ -1,14 +1,17 @@
 """Notifications in Airflow 3: a BaseNotifier that posts JSON to a webhook, as a task on_failure_callback and a
 DAG on_success_callback, next to the deprecated email_on_failure.
 
-`load` rejects rows without an amount (one retry, so a bad batch fails twice): the failing task posts one alert.
-A good batch posts one success message for the whole run. The webhook URL is the password of the
+`extract` reads the batch from `<inbox>/<batch>.json`, a list of {"id", "amount"} rows that an upstream system
+drops there. `load` rejects rows without an amount (one retry, so a bad batch fails twice): the failing task posts
+one alert. A good batch posts one success message for the whole run. The webhook URL is the password of the
 `alerts_webhook` connection, so it never appears in the DAG, in a param, or (masked) in a log.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from airflow.sdk import DAG, BaseHook, BaseNotifier, Context, Param, task
@@ -58,7 +61,7 @@ alert_on_failure = WebhookNotifier(
 )
 announce_success = WebhookNotifier(
     title="{{ dag.dag_id }}, batch {{ params.batch }}: published",
-    text="{{ params.rows | length }} rows loaded and published",
+    text="every row loaded and published",
 )
 
 with DAG(
@@ -66,7 +69,9 @@ with DAG(
     schedule=None,
     params={
         "batch": Param("2026-11-22", type="string"),
-        "rows": Param([], type="array", description="Each item: {id, amount}; amount may be null."),
+        "inbox": Param(
+            "/data/inbox", type="string", description="Holds <batch>.json: a list of {id, amount}; amount may be null."
+        ),
     },
     default_args={
         "retries": 1,
@@ -87,7 +92,8 @@ with DAG(
     @task
     def extract(params: dict | None = None) -> list[dict]:
         assert params is not None
-        return params["rows"]
+        path = Path(params["inbox"]) / f"{params['batch']}.json"
+        return json.loads(path.read_text(encoding="utf-8"))
 
     @task
     def load(rows: list[dict]) -> int:

@@ -1,13 +1,16 @@
 """Notifications in Prefect: a saved CustomWebhookNotificationBlock, called from a task on_failure hook and a flow
 on_completion hook.
 
-`load` rejects rows without an amount (one retry, so a bad batch fails twice): the failing task posts one alert.
-A good batch posts one success message for the whole run. The webhook URL lives in the block's secrets, so it
-never appears in the flow, in a parameter, or in a log.
+`extract` reads the batch from `<inbox>/<batch>.json`, a list of {"id", "amount"} rows that an upstream system
+drops there. `load` rejects rows without an amount (one retry, so a bad batch fails twice): the failing task posts
+one alert. A good batch posts one success message for the whole run. The webhook URL lives in the block's
+secrets, so it never appears in the flow, in a parameter, or in a log.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +21,6 @@ from prefect.runtime import flow_run as current_flow_run
 from prefect.states import State
 
 ALERTS_BLOCK = "data-alerts"
-NO_ROWS: list[dict[str, Any]] = []
 
 
 # [START notifications_block]
@@ -63,10 +65,9 @@ def alert_on_failure(task: Task, task_run: TaskRun, state: State) -> None:
 
 def announce_success(flow: Flow, flow_run: FlowRun, state: State) -> None:
     # A flow hook: (flow, flow_run, state), once the run is Completed.
-    parameters = flow_run.parameters
     send_alert(
-        subject=f"{flow.name}, batch {parameters['batch']}: published",
-        body=f"{len(parameters['rows'])} rows loaded and published",
+        subject=f"{flow.name}, batch {flow_run.parameters['batch']}: published",
+        body="every row loaded and published",
     )
 
 
@@ -85,7 +86,10 @@ TASK_DEFAULTS: dict[str, Any] = {"retries": 1, "retry_delay_seconds": 1, "on_fai
 
 
 @task(**TASK_DEFAULTS)
-def extract(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def extract(inbox: str, batch: str) -> list[dict[str, Any]]:
+    path = Path(inbox) / f"{batch}.json"
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    get_run_logger().info("read %s rows from %s", len(rows), path)
     return rows
 
 
@@ -104,13 +108,13 @@ def publish(loaded: int, batch: str) -> dict[str, Any]:
 
 
 @flow(name="notifications", on_completion=[announce_success], on_crashed=[alert_on_crash])
-def notifications(batch: str = "2026-11-22", rows: list[dict[str, Any]] = NO_ROWS) -> dict[str, Any]:
-    """Load and publish one batch of rows, and tell the team on the `data-alerts` webhook how it went.
+def notifications(batch: str = "2026-11-22", inbox: str = "/data/inbox") -> dict[str, Any]:
+    """Load and publish the batch in `<inbox>/<batch>.json`, and tell the team on the `data-alerts` webhook how it went.
 
     A row without an amount fails `load` (after one retry, a second later) and posts one alert naming the task and
     the error; a batch that loads posts one "published" message for the run. A crashed run posts an alert too.
     """
-    return publish(load(extract(rows)), batch)
+    return publish(load(extract(inbox, batch)), batch)
 
 
 # [END notifications_hooks]

@@ -1,9 +1,11 @@
 """Retries in Prefect: `retries` and `retry_delay_seconds` on each task, exponential backoff as a list of delays
 with jitter, and a `retry_condition_fn` that refuses to retry an error that no retry can fix.
 
-`fetch_orders` fails its first `fetch_failures` runs with a ConnectionError. `load_orders` fails its first
-`load_failures` runs the same way, and raises ValueError at once when a row is bad. Every run is written to
-`out/attempts.log`, so the flow leaves a record of how often each task ran and why it stopped.
+`fetch_orders` GETs the day's orders from the shop's orders API (`orders_api_url`); `load_orders` prices them in
+euros at the rates of the shop's rates API (`rates_api_url`) and writes them to `<warehouse_dir>/orders.json`.
+Both APIs answer a 503 now and then (a deploy, an overloaded node): the retries are for that. An order with a
+negative amount is bad data, which no retry fixes. Both APIs take the shop's API token, kept in the Secret block
+`shop-api-token` (`Secret(value="<token>").save("shop-api-token")`, once, from a shell or CI).
 """
 
 from __future__ import annotations
@@ -13,20 +15,24 @@ import math
 from pathlib import Path
 from typing import Any
 
-from prefect import Task, flow, runtime, task
+import httpx
+from prefect import Task, flow, get_run_logger, runtime, task
+from prefect.blocks.system import Secret
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-ORDERS = [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.5}, {"id": "A-3", "amount": 0.99}]
-BAD_ROW = {"id": "A-4", "amount": -5.0}
-JOURNAL = Path("out/attempts.log")
+SHOP_TOKEN_BLOCK = "shop-api-token"
 
 
-def journal(line: str) -> None:
-    JOURNAL.parent.mkdir(parents=True, exist_ok=True)
-    with JOURNAL.open("a", encoding="utf-8") as f:
-        f.write(line + "\n")
+def get_json(base_url: str) -> Any:
+    """GET /data of one of the shop's APIs with the shop's token; a 5xx answer raises HTTPStatusError."""
+    # Loaded inside the task that calls the API: the token is never a task argument, result or cache key.
+    token = Secret.load(SHOP_TOKEN_BLOCK).get()
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+        response = client.get("/data")
+    response.raise_for_status()
+    return response.json()
 
 
 # [START retries_defaults]
@@ -36,14 +42,11 @@ TASK_DEFAULTS: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 1}
 
 
 @task(**TASK_DEFAULTS)
-def fetch_orders(fetch_failures: int, bad_row: bool) -> list[dict[str, Any]]:
-    # run_count is Airflow's try_number: 1 on the first run, one more on every retry.
-    attempt = runtime.task_run.run_count
-    if attempt <= fetch_failures:
-        journal(f"fetch_orders try {attempt}: ConnectionError")
-        raise ConnectionError(f"orders API unavailable (try {attempt})")
-    journal(f"fetch_orders try {attempt}: ok")
-    return ORDERS + ([BAD_ROW] if bad_row else [])
+def fetch_orders(orders_api_url: str) -> list[dict[str, Any]]:
+    # A 503 raises here and the task is retried; run_count is Airflow's try_number: 1, then one more per retry.
+    orders = get_json(orders_api_url)["orders"]
+    get_run_logger().info("fetched %d orders on try %d", len(orders), runtime.task_run.run_count)
+    return orders
 
 
 # [END retries_defaults]
@@ -71,29 +74,40 @@ BACKOFF = [min(max(1.0, float(math.ceil(d))), MAX_RETRY_DELAY) for d in exponent
     retry_jitter_factor=0.5,
     retry_condition_fn=retry_unless_bad_data,
 )
-def load_orders(orders: list[dict[str, Any]], load_failures: int) -> dict[str, Any]:
-    attempt = runtime.task_run.run_count
+def load_orders(orders: list[dict[str, Any]], rates_api_url: str, warehouse_dir: str) -> dict[str, Any]:
     bad = [row["id"] for row in orders if row["amount"] < 0]
     if bad:
-        journal(f"load_orders try {attempt}: ValueError")
         raise ValueError(f"negative amounts in {bad}")
-    if attempt <= load_failures:
-        journal(f"load_orders try {attempt}: ConnectionError")
-        raise ConnectionError(f"warehouse unavailable (try {attempt})")
-    Path("out/orders.json").write_text(json.dumps(orders, indent=2) + "\n", encoding="utf-8")
-    journal(f"load_orders try {attempt}: ok")
-    return {"rows": len(orders), "total": round(sum(row["amount"] for row in orders), 2)}
+    rates = get_json(rates_api_url)["rates"]
+    priced = [{**row, "amount_eur": round(row["amount"] * rates[row["currency"]], 2)} for row in orders]
+    target = Path(warehouse_dir) / "orders.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(priced, indent=2) + "\n", encoding="utf-8")
+    get_run_logger().info("loaded %d orders into %s on try %d", len(priced), target, runtime.task_run.run_count)
+    return {"rows": len(priced), "total_eur": round(sum(row["amount_eur"] for row in priced), 2)}
 
 
 @flow(name="retries")
-def retries(fetch_failures: int = 0, load_failures: int = 0, bad_row: bool = False) -> dict[str, Any]:
+def retries(orders_api_url: str, rates_api_url: str, warehouse_dir: str) -> dict[str, Any]:
+    """Fetch the day's orders, price them in euros and load them into `warehouse_dir`; return the count and total.
+
+    A failing API call is retried: twice, 1 s apart, for the orders; four times with a backoff of 1, 1, 2 and 4 s
+    (jittered) for the rates. An order with a negative amount fails the run at once, without a retry.
+    """
     # A task that fails after its last retry raises here, so the flow fails and load_orders is never called.
-    orders = fetch_orders(fetch_failures, bad_row)
-    return load_orders(orders, load_failures)
+    orders = fetch_orders(orders_api_url)
+    return load_orders(orders, rates_api_url, warehouse_dir)
 
 
 # [END retries_backoff]
 
 
 if __name__ == "__main__":
-    print(retries(fetch_failures=2))
+    retries.serve(
+        name="retries",
+        parameters={
+            "orders_api_url": "https://shop.example.com/orders",
+            "rates_api_url": "https://shop.example.com/rates",
+            "warehouse_dir": "/srv/warehouse/orders",
+        },
+    )
