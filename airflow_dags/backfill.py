@@ -29,7 +29,7 @@ with DAG(
     # The cookbook's test scheduler parses every DAG; an end_date in the past keeps it from scheduling runs
     # of its own. A backfill is not bound by start_date or end_date: it runs the range it is given.
     end_date=pendulum.datetime(2026, 11, 28, tz="UTC"),
-    params={"workdir": Param("/var/lib/exports", type="string", description="Where each day's export lands.")},
+    params={"export_dir": Param("/var/lib/exports", type="string", description="Where each day's export lands.")},
     tags=["cookbook"],
 ) as dag:
 
@@ -47,7 +47,7 @@ with DAG(
             "interval_end": data_interval_end.isoformat(),
             "orders": data_interval_start.day * 7,  # a stand-in for the day's row count, the same on every run
         }
-        out = Path(params["workdir"]) / "out" / f"{day}.json"
+        out = Path(params["export_dir"]) / "out" / f"{day}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         # Overwrite, never append: the file of a day is a function of the day alone.
         out.write_text(json.dumps(export, indent=2, sort_keys=True) + "\n")
@@ -59,6 +59,6 @@ with DAG(
 # [START backfill_cli]
 # The backfill itself is not in the DAG file; an operator starts it (Airflow 3):
 #   airflow backfill create --dag-id backfill --from-date 2026-11-01 --to-date 2026-11-04 \
-#       --max-active-runs 2 --reprocess-behavior none --dag-run-conf '{"workdir": "/data/exports"}'
+#       --max-active-runs 2 --reprocess-behavior none --dag-run-conf '{"export_dir": "/data/exports"}'
 # or POST /api/v2/backfills with the same fields (what the cookbook's harness does).
 # [END backfill_cli]

@@ -48,7 +48,9 @@ with DAG(
     dag_id="bash",
     schedule=None,
     params={
-        "workdir": Param("/tmp", type="string", description="An existing directory the commands run in."),
+        "report_dir": Param(
+            "/tmp", type="string", description="An existing directory: the commands run in it and write out/ there."
+        ),
         "rows": Param(3, type="integer", minimum=0),
         "max_rows": Param(5, type="integer", minimum=0),
         "greeting": Param("hello", type="string"),
@@ -63,7 +65,7 @@ with DAG(
         env={"GREETING": "{{ params.greeting }}"},
         append_env=True,
         # Left unset, cwd is a fresh temporary directory, deleted when the command ends: out/ would vanish.
-        cwd="{{ params.workdir }}",
+        cwd="{{ params.report_dir }}",
     )
 
     check_rows = BashOperator(
@@ -71,12 +73,12 @@ with DAG(
         bash_command=CHECK_ROWS,
         # 99 is the default; spelled out because the script's contract depends on it.
         skip_on_exit_code=99,
-        cwd="{{ params.workdir }}",
+        cwd="{{ params.report_dir }}",
     )
 
     # @task.bash: the function returns the command, so Python can build it from upstream XComs at run time.
     # The command's last line of output is the XCom, and output_processor turns it into a dict.
-    @task.bash(cwd="{{ params.workdir }}", output_processor=json.loads)
+    @task.bash(cwd="{{ params.report_dir }}", output_processor=json.loads)
     def summarize(rows_file: str) -> str:
         return f"{SUMMARIZE} {shlex.quote(rows_file)}"
 

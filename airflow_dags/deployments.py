@@ -36,7 +36,7 @@ SALES: dict[str, dict[str, int]] = {
     tags=["cookbook", "reports"],
     # Checked against the trigger's conf when the run is created: a bad conf is refused, no run exists.
     params={
-        "workdir": Param("/tmp", type="string", description="Where the report is written."),
+        "report_dir": Param("/tmp", type="string", description="Where the report is written."),
         "region": Param("eu", type="string", enum=["eu", "us", "apac"]),
         "top_n": Param(3, type="integer", minimum=1, maximum=10),
     },
@@ -58,7 +58,7 @@ def deployments() -> None:
         assert params is not None and dag is not None
         # The run reads what the DAG file declared: its tags come from the parse, not from the trigger.
         report = {"region": params["region"], "top_n": params["top_n"], "top": top, "tags": sorted(dag.tags)}
-        out = Path(params["workdir"]) / "reports" / f"{params['region']}.json"
+        out = Path(params["report_dir"]) / "reports" / f"{params['region']}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         # Sorted keys: `top` came back from XCom with its keys reordered (units before product).
         out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -27,7 +27,10 @@ ORDERS = {"orders": [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.
 with DAG(
     dag_id=UPSTREAM_DAG_ID,
     schedule=None,  # in production: the downstream's schedule ("@daily"), so logical dates line up
-    params={"workdir": Param(type="string"), "source": Param("orders", type="string")},
+    params={
+        "data_dir": Param(type="string", description="Where each day's extract lands, as extract/<day>.json."),
+        "source": Param("orders", type="string"),
+    },
     tags=["cookbook"],
 ) as upstream:
 
@@ -37,7 +40,7 @@ with DAG(
         time.sleep(EXTRACT_SECONDS)
         if params["source"] not in ORDERS:
             raise ConnectionError(f"source {params['source']!r} is unreachable")
-        out = Path(params["workdir"]) / "extract" / f"{ds}.json"
+        out = Path(params["data_dir"]) / "extract" / f"{ds}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(ORDERS[params["source"]]))
         return len(ORDERS[params["source"]])
@@ -57,7 +60,7 @@ with DAG(
     dag_id="external_task_sensor",
     schedule=None,  # in production: "@daily", like the upstream
     params={
-        "workdir": Param(type="string"),
+        "data_dir": Param(type="string", description="Where the upstream's extract/<day>.json is read from."),
         "source": Param("orders", type="string"),
         "upstream_days_back": Param(0, type="integer", minimum=0),
     },
@@ -69,7 +72,7 @@ with DAG(
         task_id="start_upstream",
         trigger_dag_id=UPSTREAM_DAG_ID,
         logical_date="{{ (logical_date - macros.timedelta(days=params.upstream_days_back)).isoformat() }}",
-        conf={"workdir": "{{ params.workdir }}", "source": "{{ params.source }}"},
+        conf={"data_dir": "{{ params.data_dir }}", "source": "{{ params.source }}"},
         wait_for_completion=False,
     )
 
@@ -92,7 +95,7 @@ with DAG(
     @task
     def load(params: dict[str, Any] | None = None, ds: str | None = None) -> dict[str, Any]:
         assert params is not None
-        orders = json.loads((Path(params["workdir"]) / "extract" / f"{ds}.json").read_text())
+        orders = json.loads((Path(params["data_dir"]) / "extract" / f"{ds}.json").read_text())
         return {"day": ds, "orders": len(orders), "amount": sum(o["amount"] for o in orders)}
 
     start_upstream >> wait_for_extract >> load()

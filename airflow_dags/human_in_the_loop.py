@@ -23,7 +23,7 @@ with DAG(
     schedule=None,
     params={
         "release": Param("2026.11", type="string"),
-        "workdir": Param(".", type="string", description="Where the draft and the posts are written."),
+        "release_dir": Param(".", type="string", description="Where the draft and the posts are written."),
     },
     tags=["cookbook"],
 ) as dag:
@@ -32,7 +32,7 @@ with DAG(
     def prepare(params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert params is not None
         notes = f"Release {params['release']}: 3 fixes, 1 feature."
-        (Path(params["workdir"]) / "draft.md").write_text(notes + "\n", encoding="utf-8")
+        (Path(params["release_dir"]) / "draft.md").write_text(notes + "\n", encoding="utf-8")
         return {"release": params["release"], "notes": notes}
 
     # [START hitl_approval]
@@ -59,7 +59,7 @@ with DAG(
     # [END hitl_branch]
 
     # [START hitl_publish]
-    def publish(channel: str, draft: dict[str, Any], approval: dict[str, Any], workdir: str) -> dict[str, Any]:
+    def publish(channel: str, draft: dict[str, Any], approval: dict[str, Any], release_dir: str) -> dict[str, Any]:
         """Write the post with the reason it was approved: what an auditor asks for first."""
         record = {
             "channel": channel,
@@ -67,7 +67,7 @@ with DAG(
             "notes": draft["notes"],
             "reason": approval["params_input"]["reason"],
         }
-        folder = Path(workdir) / "published"
+        folder = Path(release_dir) / "published"
         folder.mkdir(exist_ok=True)
         (folder / f"{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
         return record
@@ -77,14 +77,14 @@ with DAG(
         draft: dict[str, Any], approval: dict[str, Any], params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         assert params is not None
-        return publish("blog", draft, approval, params["workdir"])
+        return publish("blog", draft, approval, params["release_dir"])
 
     @task
     def publish_newsletter(
         draft: dict[str, Any], approval: dict[str, Any], params: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         assert params is not None
-        return publish("newsletter", draft, approval, params["workdir"])
+        return publish("newsletter", draft, approval, params["release_dir"])
 
     draft = prepare()
     draft >> approve_publish >> choose_channel

@@ -25,7 +25,7 @@ with DAG(
     # The cookbook's test scheduler parses every DAG: an end_date in the past keeps it from scheduling runs of its
     # own. Backfills ignore it, and LatestOnlyOperator asks only the timetable which interval is the latest.
     end_date=pendulum.datetime(2026, 11, 28, tz="UTC"),
-    params={"workdir": Param("/var/lib/sales", type="string", description="Where loads and the dashboard land.")},
+    params={"sales_dir": Param("/var/lib/sales", type="string", description="Where loads and the dashboard land.")},
     tags=["cookbook"],
 ) as dag:
     # Skips its direct downstream unless now falls in the run's schedule window (manual runs always pass).
@@ -41,7 +41,7 @@ with DAG(
     ) -> str:
         assert data_interval_start is not None and data_interval_end is not None and params is not None
         day = data_interval_start.strftime("%Y-%m-%d")
-        out = Path(params["workdir"]) / "loads" / f"{day}.json"
+        out = Path(params["sales_dir"]) / "loads" / f"{day}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"day": day, "until": data_interval_end.isoformat()}) + "\n")
         return day
@@ -49,7 +49,7 @@ with DAG(
     @task
     def publish_dashboard(day: str, params: dict[str, Any] | None = None) -> str:
         assert params is not None
-        (Path(params["workdir"]) / "dashboard.json").write_text(json.dumps({"latest_day": day}) + "\n")
+        (Path(params["sales_dir"]) / "dashboard.json").write_text(json.dumps({"latest_day": day}) + "\n")
         return day
 
     day = load_day()

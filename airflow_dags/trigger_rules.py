@@ -1,23 +1,31 @@
 """Trigger rules in Airflow 3: seven tasks after the same three extracts, one rule each.
 
-Nightly regional sales: each region's extract succeeds, fails (its source is down) or skips itself (the region is
-closed today). Which of the seven downstream tasks run, and how the run ends, depends only on the trigger rules.
+Nightly regional sales: each region drops its day's orders as `<exports_dir>/<region>.csv` (`order_id,amount`).
+An extract succeeds (the export has orders), fails (the export is missing or corrupt) or skips itself (the export
+is empty: the region is closed today). Which of the seven downstream tasks run, and how the run ends, depends only
+on the trigger rules.
 """
 
 from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 REGIONS = ["eu", "us", "apac"]
-ROWS = {"eu": 120, "us": 340, "apac": 75}
+
+log = logging.getLogger(__name__)
 
 with DAG(
     dag_id="trigger_rules",
     schedule=None,
     params={
-        "failing": Param([], type="array", items={"enum": REGIONS}, description="Regions whose source is down."),
-        "closed": Param([], type="array", items={"enum": REGIONS}, description="Regions with nothing to send."),
+        "exports_dir": Param(
+            "/data/sales/exports", type="string", description="Where each region's nightly <region>.csv lands."
+        ),
     },
     tags=["cookbook"],
 ) as dag:
@@ -25,12 +33,20 @@ with DAG(
     @task
     def extract(region: str, params: dict | None = None) -> int:
         assert params is not None
-        if region in params["closed"]:
+        export = Path(params["exports_dir"]) / f"{region}.csv"
+        # No export at all: the region's source is down. open() raises FileNotFoundError, and the task fails.
+        with export.open(newline="", encoding="utf-8") as lines:
+            orders = list(csv.DictReader(lines))
+        if not orders:
             # Ran, and decided there is nothing to do: the task ends "skipped", not "success".
-            raise AirflowSkipException(f"{region} is closed today: nothing to extract")
-        if region in params["failing"]:
-            raise ConnectionError(f"the {region} source is unreachable")
-        return ROWS[region]
+            raise AirflowSkipException(f"{region} sent an empty export: closed today, nothing to extract")
+        for line, order in enumerate(orders, start=2):
+            try:
+                float(order.get("amount") or "")
+            except ValueError:
+                raise ValueError(f"{export}:{line}: {order.get('amount')!r} is not an amount") from None
+        log.info("%s: %d orders", region, len(orders))
+        return len(orders)
 
     eu, us, apac = (extract.override(task_id=f"extract_{region}")(region) for region in REGIONS)
     extracts = [eu, us, apac]

@@ -51,26 +51,26 @@ SUMMARIZE = r"""{ total += $1 } END { printf "{\"rows\": %d, \"total\": %d}\n", 
 
 # [START bash_tasks]
 @task
-def write_report(workdir: Path, rows: int, greeting: str) -> str:
+def write_report(report_dir: Path, rows: int, greeting: str) -> str:
     # ShellOperation merges env into a copy of os.environ (Airflow's append_env=True, and nothing else is
     # possible), streams every line to the run's logs, and kills the whole process group when it is done.
     lines = ShellOperation(
         commands=WRITE_REPORT,
         env={"ROWS": str(rows), "GREETING": greeting},
-        working_dir=workdir,
+        working_dir=report_dir,
     ).run()
     # run() returns stdout's lines; the last one is what BashOperator would have pushed as its XCom.
     return lines[-1]
 
 
 @task
-def check_rows(workdir: Path, max_rows: int) -> int | State:
+def check_rows(report_dir: Path, max_rows: int) -> int | State:
     # subprocess.run, because the exit code decides the outcome; ShellOperation only raises a RuntimeError
     # that carries neither the code as an attribute nor stderr. No env=: the child inherits os.environ,
     # as a BashOperator without env= does.
     proc = subprocess.run(
         ["bash", "-c", CHECK_ROWS, "check_rows", str(max_rows)],
-        cwd=workdir,
+        cwd=report_dir,
         capture_output=True,
         text=True,
         check=False,
@@ -88,10 +88,10 @@ def check_rows(workdir: Path, max_rows: int) -> int | State:
 
 
 @task
-def summarize(workdir: Path, rows_file: str) -> dict[str, int]:
+def summarize(report_dir: Path, rows_file: str) -> dict[str, int]:
     proc = subprocess.run(
         ["awk", SUMMARIZE, rows_file],
-        cwd=workdir,
+        cwd=report_dir,
         capture_output=True,
         text=True,
         check=True,  # no exit code here means anything but failure
@@ -102,22 +102,23 @@ def summarize(workdir: Path, rows_file: str) -> dict[str, int]:
 @flow(name="bash")
 def bash(
     # DirectoryPath checks that the directory exists before any task runs (BashOperator checks in the task).
-    workdir: DirectoryPath = Path("/tmp"),
+    report_dir: DirectoryPath = Path("/tmp"),
     rows: Annotated[int, Field(ge=0)] = 3,
     max_rows: Annotated[int, Field(ge=0)] = 5,
     greeting: str = "hello",
 ) -> dict[str, int] | None:
-    rows_file = write_report(workdir, rows, greeting)
-    checked = check_rows(workdir, max_rows, return_state=True)
+    """Write the report under `report_dir`, check its rows, and sum them up (nothing to check: stop there)."""
+    rows_file = write_report(report_dir, rows, greeting)
+    checked = check_rows(report_dir, max_rows, return_state=True)
     if checked.name == "Skipped":
         # Airflow skips everything downstream of a skipped task; here, the flow simply stops calling tasks.
         return None
     checked.result()  # re-raises check_rows' error, so the run fails and summarize is never called
-    return summarize(workdir, rows_file)
+    return summarize(report_dir, rows_file)
 
 
 # [END bash_tasks]
 
 
 if __name__ == "__main__":
-    print(bash())
+    bash.serve(name="bash")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from prefect import flow, serve, task
+from prefect import flow, get_run_logger, serve, task
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.deployments.runner import RunnerDeployment
 from prefect.runtime import flow_run
@@ -38,12 +38,13 @@ def rank(sales: dict[str, int], top_n: int) -> list[dict[str, Any]]:
 
 
 @task
-def publish(workdir: Path, region: str, top_n: int, top: list[dict[str, Any]]) -> dict[str, Any]:
+def publish(report_dir: Path, region: str, top_n: int, top: list[dict[str, Any]]) -> dict[str, Any]:
     # The run's tags are the deployment's (plus any given when the run was created), not the code's.
     report = {"region": region, "top_n": top_n, "top": top, "tags": sorted(flow_run.tags)}
-    out = workdir / "reports" / f"{region}.json"
+    out = report_dir / "reports" / f"{region}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    get_run_logger().info("top %d of %s written to %s", top_n, region, out)
     return report
 
 
@@ -51,11 +52,12 @@ def publish(workdir: Path, region: str, top_n: int, top: list[dict[str, Any]]) -
 # before the run exists, as Airflow checks a trigger's conf against `params`.
 @flow(name="deployments")
 def nightly_report(
-    workdir: Path = Path("/tmp"),
+    report_dir: Path = Path("/tmp"),
     region: Literal["eu", "us", "apac"] = "eu",
     top_n: Annotated[int, Field(ge=1, le=10)] = 3,
 ) -> dict[str, Any]:
-    return publish(workdir, region, top_n, rank(extract(region), top_n))
+    """The region's best sellers, ranked and written to `report_dir`/reports/<region>.json."""
+    return publish(report_dir, region, top_n, rank(extract(region), top_n))
 
 
 # [END deployments_flow]

@@ -38,21 +38,22 @@ ORDERS = {"orders": [{"id": "A-1", "amount": 120.0}, {"id": "A-2", "amount": 35.
 
 # [START external_task_sensor_upstream]
 @task
-def extract(workdir: Path, source: str, day: str) -> int:
+def extract(data_dir: Path, source: str, day: str) -> int:
     time.sleep(EXTRACT_SECONDS)
     if source not in ORDERS:
         raise ConnectionError(f"source {source!r} is unreachable")
-    out = workdir / "extract" / f"{day}.json"
+    out = data_dir / "extract" / f"{day}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(ORDERS[source]))
     return len(ORDERS[source])
 
 
 @flow(name="external-task-sensor-upstream")
-def external_task_sensor_upstream(workdir: Path, source: str = "orders") -> int:
+def external_task_sensor_upstream(data_dir: Path, source: str = "orders") -> int:
+    """Extract the day of this run's scheduled time from `source` into `data_dir`/extract/<day>.json."""
     # The scheduled start time plays the logical date: a cron schedule gives each run its slot's time.
     day = flow_run.scheduled_start_time.date().isoformat()
-    return extract(workdir, source, day)
+    return extract(data_dir, source, day)
 
 
 # [END external_task_sensor_upstream]
@@ -92,8 +93,8 @@ def wait_for_extract(deployment: str, logical_date: datetime) -> str:
 
 
 @task
-def load(workdir: Path, day: str) -> dict[str, Any]:
-    orders = json.loads((workdir / "extract" / f"{day}.json").read_text())
+def load(data_dir: Path, day: str) -> dict[str, Any]:
+    orders = json.loads((data_dir / "extract" / f"{day}.json").read_text())
     return {"day": day, "orders": len(orders), "amount": sum(o["amount"] for o in orders)}
 
 
@@ -101,12 +102,12 @@ def load(workdir: Path, day: str) -> dict[str, Any]:
 
 
 @task
-def start_upstream(workdir: Path, source: str, scheduled_time: datetime) -> None:
+def start_upstream(data_dir: Path, source: str, scheduled_time: datetime) -> None:
     # Stands in for the upstream's schedule: a run of its deployment for this moment, not waited for
     # (timeout=0), and not linked to this run (as_subflow=False), like a run of another DAG.
     run = run_deployment(
         UPSTREAM_DEPLOYMENT,
-        parameters={"workdir": str(workdir), "source": source},
+        parameters={"data_dir": str(data_dir), "source": source},
         scheduled_time=scheduled_time,
         timeout=0,
         as_subflow=False,
@@ -116,11 +117,12 @@ def start_upstream(workdir: Path, source: str, scheduled_time: datetime) -> None
 
 # [START external_task_sensor_flow]
 @flow(name="external-task-sensor")
-def external_task_sensor(workdir: Path, source: str = "orders", upstream_days_back: int = 0) -> dict[str, Any]:
+def external_task_sensor(data_dir: Path, source: str = "orders", upstream_days_back: int = 0) -> dict[str, Any]:
+    """Wait for the upstream deployment's run of this run's scheduled time to Complete, then load its extract."""
     logical_date = flow_run.scheduled_start_time
-    start_upstream(workdir, source, logical_date - timedelta(days=upstream_days_back))
+    start_upstream(data_dir, source, logical_date - timedelta(days=upstream_days_back))
     wait_for_extract(UPSTREAM_DEPLOYMENT, logical_date)
-    return load(workdir, logical_date.date().isoformat())
+    return load(data_dir, logical_date.date().isoformat())
 
 
 # [END external_task_sensor_flow]
@@ -130,8 +132,9 @@ def external_task_sensor(workdir: Path, source: str = "orders", upstream_days_ba
 # The event-driven alternative (not run by the harness): no waiting task at all. The server starts the load when
 # the upstream deployment reports a Completed flow run, with the upstream run's date as a parameter.
 @flow(name="load-after-extract")
-def load_after_extract(workdir: Path, day: str) -> dict[str, Any]:
-    return load(workdir, day)
+def load_after_extract(data_dir: Path, day: str) -> dict[str, Any]:
+    """Load the extract of `day`, started by the trigger below once the upstream's run for that day Completed."""
+    return load(data_dir, day)
 
 
 def triggered_deployment() -> RunnerDeployment:
@@ -145,7 +148,7 @@ def triggered_deployment() -> RunnerDeployment:
                     "prefect.resource.name": "external-task-sensor-upstream",
                 },
                 parameters={
-                    "workdir": "{{ flow_run.parameters.workdir }}",
+                    "data_dir": "{{ flow_run.parameters.data_dir }}",
                     "day": "{{ flow_run.expected_start_time.strftime('%Y-%m-%d') }}",
                 },
             )

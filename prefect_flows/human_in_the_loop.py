@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, pause_flow_run, task
+from prefect import flow, get_run_logger, pause_flow_run, task
 from prefect.input import RunInput
 
 # An unanswered pause fails the run after this long; Airflow's response_timeout of the same hour.
@@ -70,47 +70,50 @@ def choose_channel(release: str) -> Channel:
 
 
 @task
-def prepare(release: str, workdir: str) -> dict[str, Any]:
+def prepare(release: str, release_dir: str) -> dict[str, Any]:
     notes = f"Release {release}: 3 fixes, 1 feature."
-    (Path(workdir) / "draft.md").write_text(notes + "\n", encoding="utf-8")
+    draft = Path(release_dir) / "draft.md"
+    draft.write_text(notes + "\n", encoding="utf-8")
+    get_run_logger().info("draft of release %s written to %s", release, draft)
     return {"release": release, "notes": notes}
 
 
 # [START hitl_publish]
-def publish(channel: str, draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
+def publish(channel: str, draft: dict[str, Any], approval: Approval, release_dir: str) -> dict[str, Any]:
     """Write the post with the reason it was approved: what an auditor asks for first."""
     record = {"channel": channel, "release": draft["release"], "notes": draft["notes"], "reason": approval.reason}
-    folder = Path(workdir) / "published"
+    folder = Path(release_dir) / "published"
     folder.mkdir(exist_ok=True)
     (folder / f"{channel}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return record
 
 
 @task
-def publish_blog(draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
-    return publish("blog", draft, approval, workdir)
+def publish_blog(draft: dict[str, Any], approval: Approval, release_dir: str) -> dict[str, Any]:
+    return publish("blog", draft, approval, release_dir)
 
 
 @task
-def publish_newsletter(draft: dict[str, Any], approval: Approval, workdir: str) -> dict[str, Any]:
-    return publish("newsletter", draft, approval, workdir)
+def publish_newsletter(draft: dict[str, Any], approval: Approval, release_dir: str) -> dict[str, Any]:
+    return publish("newsletter", draft, approval, release_dir)
 
 
 @flow(name="human-in-the-loop")
-def human_in_the_loop(release: str = "2026.11", workdir: str = ".") -> dict[str, Any] | None:
-    draft = prepare(release, workdir)
+def human_in_the_loop(release: str = "2026.11", release_dir: str = ".") -> dict[str, Any] | None:
+    """Draft the release notes, ask for approval and a channel, and publish where the answer says."""
+    draft = prepare(release, release_dir)
     approval = approve_publish(release, draft["notes"])
     if not approval.approve:
         # A rejection is an answer, not an error: the run completes and nothing is published.
         return None
     channel = choose_channel(release)
     if channel is Channel.BLOG:
-        return publish_blog(draft, approval, workdir)
-    return publish_newsletter(draft, approval, workdir)
+        return publish_blog(draft, approval, release_dir)
+    return publish_newsletter(draft, approval, release_dir)
 
 
 # [END hitl_publish]
 
 
 if __name__ == "__main__":
-    human_in_the_loop()
+    human_in_the_loop.serve(name="release")

@@ -3,7 +3,7 @@
 Every run loads the day its scheduled time closes; only a run whose next scheduled time has not come yet (the
 latest) publishes the dashboard. Serve it (`python prefect_flows/latest_only.py`); a late or backfilled run is a
 run of the deployment with a scheduled time in the past:
-    prefect deployment run latest-only/daily --start-at "2026-11-03 00:00" -p workdir=/var/lib/sales
+    prefect deployment run latest-only/daily --start-at "2026-11-03 00:00" -p sales_dir=/var/lib/sales
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from prefect import flow, serve, task
+from prefect import flow, get_run_logger, serve, task
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     DeploymentFilter,
@@ -78,16 +78,17 @@ def previous_run_state() -> str | None:
 
 
 @task
-def load_day(interval_start: datetime, interval_end: datetime, workdir: Path) -> str:
+def load_day(interval_start: datetime, interval_end: datetime, sales_dir: Path) -> str:
     previous = previous_run_state()
     # Airflow would hold the task until the previous one succeeds; a flow run cannot wait for that, so it fails
     # now and says why. No previous run (the first one) is fine, as in Airflow.
     if previous not in (None, "COMPLETED"):
         raise RuntimeError(f"the previous run of this deployment is {previous}, not COMPLETED")
     day = interval_start.strftime("%Y-%m-%d")
-    out = workdir / "loads" / f"{day}.json"
+    out = sales_dir / "loads" / f"{day}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"day": day, "until": interval_end.isoformat()}) + "\n")
+    get_run_logger().info("loaded %s into %s", day, out)
     return day
 
 
@@ -96,21 +97,22 @@ def load_day(interval_start: datetime, interval_end: datetime, workdir: Path) ->
 
 # [START latest_only_flow]
 @task
-def publish_dashboard(day: str, workdir: Path) -> str:
-    (workdir / "dashboard.json").write_text(json.dumps({"latest_day": day}) + "\n")
+def publish_dashboard(day: str, sales_dir: Path) -> str:
+    (sales_dir / "dashboard.json").write_text(json.dumps({"latest_day": day}) + "\n")
     return day
 
 
 @flow(name="latest-only")
-def latest_only_flow(workdir: Path) -> str | None:
+def latest_only_flow(sales_dir: Path) -> str | None:
+    """Load the day this run's scheduled time closes; publish the dashboard only if it is the latest day."""
     interval_start, interval_end = interval_of_this_run()
     # Decided first, as the DAG's LatestOnlyOperator does without waiting for the load: an old day's dashboard is
     # skipped by the rule, whether or not its load then succeeds.
     is_latest = latest_only(interval_end)
-    day = load_day(interval_start, interval_end, workdir)
+    day = load_day(interval_start, interval_end, sales_dir)
     if not is_latest:
         return None  # Airflow: publish_dashboard skipped
-    return publish_dashboard(day, workdir)
+    return publish_dashboard(day, sales_dir)
 
 
 def deployments() -> list[RunnerDeployment]:
