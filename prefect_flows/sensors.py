@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.states import Completed, State
 
 POKE_INTERVAL = 0.5
 FILE_TIMEOUT = 4.0
 ROWS_TIMEOUT = 3.0
 
+T = TypeVar("T")
+
 
 # [START sensors_poll]
-def poll(check, *, interval: float, timeout: float):
+def poll(check: Callable[[], T], *, interval: float, timeout: float) -> T:
     """Call `check` every `interval` seconds until it returns something truthy, or give up after `timeout`.
 
     Returns the last value either way, so the caller decides whether giving up is a failure or a skip.
@@ -33,6 +37,7 @@ def wait_for_file(inbox: Path, name: str) -> Path:
     if not poll(path.exists, interval=POKE_INTERVAL, timeout=FILE_TIMEOUT):
         # Same meaning as AirflowSensorTimeout: the task fails, and so does everything that needs it.
         raise TimeoutError(f"{path} did not appear within {FILE_TIMEOUT} s")
+    get_run_logger().info("found %s", path)
     return path
 
 
@@ -53,8 +58,11 @@ def check_rows(orders: Path, min_rows: int) -> int | State:
     if not rows:
         # Airflow's soft_fail: not a failure, not a success either. Prefect has no "skipped" state type,
         # so the task finishes Completed with the name "Skipped", which the UI shows and callers can test.
+        get_run_logger().warning("fewer than %d rows in %s after %s s: skipped", min_rows, orders, ROWS_TIMEOUT)
         return Completed(name="Skipped", message=f"fewer than {min_rows} rows after {ROWS_TIMEOUT} s")
-    return count_rows(orders)
+    count = count_rows(orders)
+    get_run_logger().info("%s: %d rows, %d needed", orders, count, min_rows)
+    return count
 
 
 @task
@@ -64,6 +72,12 @@ def summarize(rows: int, manifest: Path) -> dict[str, int]:
 
 @flow(name="sensors")
 def sensors(inbox: Path, min_rows: int = 2) -> dict[str, int] | None:
+    """Wait for `orders.csv` and `manifest.json` to land in `inbox`, then summarise the orders.
+
+    Fails if either file is still missing after FILE_TIMEOUT seconds. If the orders file holds fewer than `min_rows`
+    data rows after ROWS_TIMEOUT seconds, the row check ends "Skipped", no summary is made and the run still succeeds
+    (returns None); otherwise it returns the row count and the manifest's size in bytes.
+    """
     # Submitted, not called: both waits run at once, like two sensors without dependencies between them.
     orders = wait_for_orders.submit(inbox, "orders.csv")
     manifest = wait_for_manifest.submit(inbox, "manifest.json")
@@ -82,4 +96,4 @@ def sensors(inbox: Path, min_rows: int = 2) -> dict[str, int] | None:
 
 
 if __name__ == "__main__":
-    print(sensors(Path("incoming")))
+    sensors.serve(name="sensors", parameters={"inbox": "incoming"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from pydantic import BaseModel
 
 
@@ -40,17 +40,14 @@ DEFAULT_ORDERS = [
 ]
 
 
-@task
-def extract(orders: list[Order]) -> list[Order]:
-    return orders
-
-
 # [START groups_function]
 # The group prefix is part of the task name, as it is part of Airflow's task_id: the UI lists the task runs as
 # "clean.drop_invalid-…", and searching or alerting on "clean." finds the whole group.
 @task(name="clean.drop_invalid")
 def drop_invalid(rows: list[Order]) -> list[Order]:
-    return [r for r in rows if r.amount > 0]
+    valid = [r for r in rows if r.amount > 0]
+    get_run_logger().info("%d of %d orders have a positive amount", len(valid), len(rows))
+    return valid
 
 
 @task(name="clean.dedupe")
@@ -124,19 +121,27 @@ def publish(rows: list[Order]) -> Summary:
     for r in rows:
         assert r.region is not None
         by_region[r.region] = round(by_region.get(r.region, 0) + r.amount, 2)
-    return Summary(
+    summary = Summary(
         orders=len(rows),
         total=round(sum(r.amount for r in rows), 2),
         by_region=dict(sorted(by_region.items())),
         top=rows[0].id,
         large=[r.id for r in rows if r.band == "large"],
     )
+    get_run_logger().info("published %d orders, total %s", summary.orders, summary.total)
+    return summary
 
 
 @flow(name="task-groups")
 def task_groups(orders: list[Order] = DEFAULT_ORDERS, max_total: float = 5000) -> Summary:
-    rows = extract(orders)
-    cleaned = clean(rows)
+    """Clean, enrich and check a batch of orders, then publish a summary of them.
+
+    Orders with an amount of zero or less and repeated ids are dropped; each remaining order gets its region, a size
+    band and a rank by amount. The run fails if an order's country has no region (after one retry) or if the total
+    is over `max_total`; nothing is published then.
+    """
+    # The orders parameter is the data: Airflow's `extract` task, which only read it from `params`, has no twin.
+    cleaned = clean(orders)
     # A subflow call blocks until the child run ends and returns its value; if the child run fails, the call
     # raises its error here, so nothing after it runs and this run fails too.
     enriched = enrich(cleaned)
@@ -148,4 +153,4 @@ def task_groups(orders: list[Order] = DEFAULT_ORDERS, max_total: float = 5000) -
 
 
 if __name__ == "__main__":
-    print(task_groups())
+    task_groups.serve(name="task-groups")

@@ -66,11 +66,6 @@ def reset_output() -> None:
 
 
 @task
-def extract(orders: list[RawOrder]) -> list[RawOrder]:
-    return orders
-
-
-@task
 def load_orders(rows: list[Row]) -> int:
     with (OUT / "orders.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["id", "amount", "currency"])
@@ -117,11 +112,17 @@ def taskflow_etl(
     rate: Annotated[StrictFloat, Field(gt=0)] = 1.1,
     max_total: StrictFloat = 1000,
 ) -> dict[str, Any]:
-    # chain(reset_output, extract, transform): the first edge carries nothing, so it is wait_for=; the second
-    # carried data hidden in an xcom_pull, so it is an argument.
+    """Convert the raw orders at `rate` into EUR and load them into `out/`, then audit and publish the load.
+
+    Writes `out/orders.csv` and `out/totals.json` (refused when the total is over `max_total`), checks that the two
+    agree (`out/audit.txt`) and writes a `_SUCCESS` manifest of their hashes, which the run returns. `out/` is
+    emptied first; an amount that is not a number fails the run before anything is loaded.
+    """
+    # chain(reset_output, extract, transform): the first edge carries nothing, so it is wait_for=. The DAG's
+    # extract only read the orders out of params; here they are the flow's parameter, and go to transform as its
+    # argument, the data edge the xcom_pull hid.
     reset = reset_output.submit()
-    raw = extract.submit(orders, wait_for=[reset])
-    rows = transform.submit(raw, rate, currency="EUR", precision=2)
+    rows = transform.submit(orders, rate, currency="EUR", precision=2, wait_for=[reset])
 
     loads = [load_orders.submit(rows), load_totals.submit(rows, max_total)]
 
@@ -133,7 +134,7 @@ def taskflow_etl(
     # Airflow fails the run when a leaf task fails or never runs; Prefect fails it only if the flow raises (or
     # returns a failed state). Let every task reach its end, then raise the first error, upstream first, so the
     # run fails with the root cause rather than "upstream task did not complete".
-    futures = [reset, raw, rows, *loads, audited, published]
+    futures = [reset, rows, *loads, audited, published]
     wait(futures)
     for future in futures:
         future.result()
@@ -144,4 +145,4 @@ def taskflow_etl(
 
 
 if __name__ == "__main__":
-    print(taskflow_etl())
+    taskflow_etl.serve(name="taskflow-etl")

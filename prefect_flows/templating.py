@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 from prefect.variables import Variable
 from pydantic import AwareDatetime
@@ -32,7 +32,9 @@ INTERVAL = timedelta(days=1)
 # [START templating_tasks]
 @task
 def count_orders(region: str, start: datetime, end: datetime) -> int:
-    return sum(1 for created, where, _ in ORDERS if where == region and start <= datetime.fromisoformat(created) < end)
+    count = sum(1 for created, where, _ in ORDERS if where == region and start <= datetime.fromisoformat(created) < end)
+    get_run_logger().info("%d %s orders from %s to %s", count, region, start, end)
+    return count
 
 
 @task
@@ -55,6 +57,7 @@ def write_report(path: Path, logical_date: datetime, start: datetime, end: datet
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    get_run_logger().info("wrote the report for %s to %s", values["day"], path)
     return {"path": str(path), **values}
 
 
@@ -66,6 +69,13 @@ def templating(
     # is None, never datetime.now(): a default is evaluated once, when the module is imported or deployed.
     logical_date: AwareDatetime | None = None,
 ) -> dict[str, Any]:
+    """Write the daily orders report of one region for the day that ends at `logical_date`.
+
+    Counts the region's orders created in that day (UTC) and writes `reports/<region>/<YYYYMMDD>.txt` under
+    `output_dir`, with the dates, the window and the owner named by the `report_owner` Variable; it returns the same
+    values. Without `logical_date`, the run's scheduled start time stands in (for a run started by hand, the moment it
+    was created). Fails, writing nothing, when the `report_owner` Variable does not exist.
+    """
     if logical_date is None:
         # A scheduled deployment run: its schedule slot, however late it starts. A direct call, or a deployment
         # run started by hand: the moment the run was created.
@@ -82,4 +92,5 @@ def templating(
 
 
 if __name__ == "__main__":
-    print(templating(logical_date=datetime(2024, 1, 15, tzinfo=UTC)))
+    # Daily at midnight UTC, as the DAG's CronTriggerTimetable("0 0 * * *", timezone="UTC").
+    templating.serve(name="templating", cron="0 0 * * *")

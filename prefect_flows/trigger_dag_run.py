@@ -31,6 +31,7 @@ def refresh_region(region: str) -> dict[str, Any]:
 # storage (in production, storage both sides can reach: an S3/GCS/Azure block, not the local default).
 @flow(name="trigger-dag-run-child", persist_result=True)
 def trigger_dag_run_child(region: str = "emea") -> dict[str, Any]:
+    """Refresh one region's sales figures: its number of stores and its revenue. Fails for an unknown region."""
     return refresh_region(region)
 
 
@@ -69,6 +70,10 @@ def report(summary: dict[str, Any]) -> dict[str, Any]:
 
 @flow(name="trigger-dag-run")
 def trigger_dag_run(region: str = "emea") -> dict[str, Any]:
+    """Start the child deployment for `region`, wait for it to finish and report its revenue per store.
+
+    Fails if the child run fails, or has not finished within CHILD_TIMEOUT_SECONDS (60 s).
+    """
     return report(trigger_child(region))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.variables import Variable
 from pydantic import BaseModel
 
@@ -36,7 +36,9 @@ def read_settings() -> ExportSettings:
     owner = required("export_owner")
     batch_size = Variable.get("export_batch_size", default=100)
     # The model checks the Variable's shape, so a bad config fails here, with the field named.
-    return ExportSettings(region=config["region"], targets=config["targets"], owner=owner, batch_size=batch_size)
+    settings = ExportSettings(region=config["region"], targets=config["targets"], owner=owner, batch_size=batch_size)
+    get_run_logger().info("exporting %s to %s in batches of %s", settings.region, settings.targets, batch_size)
+    return settings
 
 
 @task
@@ -46,11 +48,17 @@ def record_run(settings: ExportSettings) -> dict[str, Any]:
     # Airflow's set() always replaces; Prefect's raises ValueError for an existing name unless overwrite=True.
     Variable.set("export_state", state, overwrite=True)
     written = Variable.get("export_state")
+    get_run_logger().info("export_state: run %d recorded", state["runs"])
     return {"settings": settings.model_dump(), "previous": previous, "written": written}
 
 
 @flow(name="variables")
 def variables() -> dict[str, Any]:
+    """Read the export settings from Prefect Variables and count this run in the `export_state` Variable.
+
+    Needs the `export_config` (JSON: region and targets) and `export_owner` Variables, and fails without them;
+    `export_batch_size` is optional (default 100). Returns the settings, the previous state and the state written.
+    """
     return record_run(read_settings())
 
 
@@ -58,4 +66,4 @@ def variables() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(variables())
+    variables.serve(name="variables")

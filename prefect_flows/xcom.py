@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 
@@ -38,11 +38,6 @@ SAMPLE_ORDERS = [
 
 # [START xcom_tasks]
 @task
-def extract(orders: list[Order]) -> list[Order]:
-    return orders
-
-
-@task
 def split_orders(orders: list[Order]) -> SplitOrders:
     return SplitOrders(
         valid=[o for o in orders if o.amount > 0],
@@ -55,6 +50,7 @@ def check_rejected(parts: SplitOrders, max_rejected: int) -> int:
     # Where Airflow pushed `rejected_count` under a key, the task simply returns it.
     if len(parts.rejected) > max_rejected:
         raise ValueError(f"{len(parts.rejected)} rejected orders, at most {max_rejected} allowed")
+    get_run_logger().info("%d rejected orders, at most %d allowed", len(parts.rejected), max_rejected)
     return len(parts.rejected)
 
 
@@ -69,7 +65,13 @@ def summarize(valid: list[Order], rejected_count: int) -> Summary:
 
 @flow(name="xcom")
 def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: Annotated[int, Field(ge=0)] = 1) -> Summary:
-    parts = split_orders(extract(orders))
+    """Split the orders into valid (amount above 0) and rejected ones, and summarise the valid ones.
+
+    Fails, with no summary, when more than `max_rejected` orders are rejected. Returns the two counts and the valid
+    orders' total.
+    """
+    # The DAG's extract read the orders out of params; here they are the parameter, passed straight in.
+    parts = split_orders(orders)
     rejected_count = check_rejected(parts, max_rejected)
     return summarize(parts.valid, rejected_count)
 
@@ -78,4 +80,4 @@ def xcom(orders: list[Order] = SAMPLE_ORDERS, max_rejected: Annotated[int, Field
 
 
 if __name__ == "__main__":
-    print(xcom())
+    xcom.serve(name="xcom")
