@@ -2,10 +2,14 @@
 
 `max_active_tasks` is enforced by the scheduler, so this recipe runs under a real scheduler with a LocalExecutor
 (`airflow_mode: scheduler` in its page; executor parallelism 4), not `dag.test()`, which runs one task at a time.
+
+Each partition is rebuilt from its source, `<partitions_dir>/source/<partition>.csv` (`id,amount` rows), into
+`<partitions_dir>/out/<partition>.txt`.
 """
 
 from __future__ import annotations
 
+import csv
 import time
 from pathlib import Path
 from typing import Any
@@ -13,16 +17,13 @@ from typing import Any
 from airflow.sdk import DAG, Param, task
 
 PARTITIONS = [f"p{i:02d}" for i in range(10)]
+SECONDS_PER_ROW = 0.25  # a rebuild's cost per source row: minutes of CPU per partition in real life
 
 # [START concurrency_dag]
 with DAG(
     dag_id="concurrency",
     schedule=None,
-    params={
-        "workdir": Param(type="string", description="Where the rebuilt partitions land."),
-        "broken_partition": Param("", type="string", description="A partition whose rebuild always fails."),
-        "work_seconds": Param(2.0, type="number", minimum=0),
-    },
+    params={"partitions_dir": Param(type="string", description="The partitions' sources and rebuilds.")},
     # At most 2 task instances of one run at a time (per run since Airflow 3; in Airflow 2 it was per DAG).
     # The executor's parallelism (4 here, 32 by default) is the installation-wide cap above it.
     max_active_tasks=2,
@@ -39,14 +40,15 @@ with DAG(
     @task
     def rebuild(partition: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         assert params is not None
-        if partition == params["broken_partition"]:
-            raise ValueError(f"{partition}: source files are corrupt")
-        time.sleep(params["work_seconds"])  # a stand-in for a heavy job: minutes of CPU in real life
-        rows = sum(map(ord, partition))  # the same on every run, so both engines can be compared
-        out = Path(params["workdir"]) / "out" / f"{partition}.txt"
+        partitions = Path(params["partitions_dir"])
+        with (partitions / "source" / f"{partition}.csv").open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        amount = sum(float(row["amount"]) for row in rows)  # a corrupt source fails the rebuild: ValueError
+        time.sleep(len(rows) * SECONDS_PER_ROW)
+        out = partitions / "out" / f"{partition}.txt"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(f"{partition} rebuilt: {rows} rows\n")
-        return {"partition": partition, "rows": rows}
+        out.write_text(f"{partition} rebuilt: {len(rows)} rows, amount {amount:.2f}\n")
+        return {"partition": partition, "rows": len(rows)}
 
     @task
     def summarize(results: list[dict[str, Any]]) -> dict[str, int]:
