@@ -135,13 +135,13 @@ def test_a_mapped_task_on_the_stack_is_judged_as_recorded_and_a_different_multis
 
 
 def test_files_written_to_a_relative_path_stay_out_of_the_checkout(stack: StackConfig) -> None:
-    recipe = load_recipe(PROJECT_ROOT / "recipes" / "taskflow_etl.md")
-    run = compare_case(stack, recipe, recipe.cases_by_name["success"])
+    recipe = load_recipe(PROJECT_ROOT / "recipes" / "params.md")
+    run = compare_case(stack, recipe, recipe.cases_by_name["defaults"])
     assert run.verdict.parity, run.verdict.differences
-    # taskflow_etl writes out/orders.csv relative to its working directory: each engine has its own, in the run dir.
-    assert (stack.airflow_cwd / "out" / "orders.csv").is_file()
-    assert (stack.flows_root / "out" / "orders.csv").is_file()
-    assert not (PROJECT_ROOT / "out" / "orders.csv").exists()
+    # params writes out/nightly.json relative to its working directory: each engine has its own, in the run dir.
+    assert (stack.airflow_cwd / "out" / "nightly.json").is_file()
+    assert (stack.flows_root / "out" / "nightly.json").is_file()
+    assert not (PROJECT_ROOT / "out" / "nightly.json").exists()
 
 
 def test_prefect_deployment_run_cli_watches_to_completed(stack: StackConfig) -> None:
