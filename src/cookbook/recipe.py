@@ -467,7 +467,6 @@ def _validated(model: type[Strict], text: str, where: Path, first_line: int) -> 
     """`text` (YAML starting at line `first_line` of `where`) checked against `model`; its data as read."""
     try:
         raw = yaml.safe_load(text)
-        tree = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"{first_line + mark.line}: " if mark is not None else ""
@@ -480,7 +479,8 @@ def _validated(model: type[Strict], text: str, where: Path, first_line: int) -> 
     except ValidationError as exc:
         first = exc.errors()[0]
         where_in = ".".join(str(p) for p in first["loc"]) or "(top)"
-        line = first_line - 1 + _line_of(tree, tuple(first["loc"]), 1)
+        # The node tree, for line numbers, only once something is wrong: a valid file is parsed once.
+        line = first_line - 1 + _line_of(yaml.compose(text), tuple(first["loc"]), 1)
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise RecipeError(f"{where}:{line}: {where_in}: {first['msg']}{more}".replace("\n", " ")) from exc
     return raw
