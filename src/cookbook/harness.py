@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -27,6 +28,7 @@ from cookbook.fixtures import make_secrets, running_apis, running_webhooks, sett
 from cookbook.protocol import MESSAGE, Done, Fatal, Job, Progress, Ready
 from cookbook.recipe import PROJECT_ROOT, Case, Recipe
 from cookbook.report import ENGINES, Engine, SideError, SideReport
+from cookbook.services import Fixture, Hosts, ServiceUnavailable, running_services
 from cookbook.workers.common import pid_alive
 
 CACHE_DIR = PROJECT_ROOT / ".cache"
@@ -275,6 +277,7 @@ class Harness:
         }
         self.startup_seconds: dict[Engine, float] = {}
         self.last_secrets: dict[str, str] = {}
+        self.hosts = Hosts(self.scratch / "services")
 
     def __enter__(self) -> Harness:
         try:
@@ -306,8 +309,39 @@ class Harness:
 
         `reuse` is for runs where one side cannot have changed (mutation testing changes only the Prefect flows).
         """
-        reuse = reuse or {}
+        label = re.sub(r"[^a-z0-9]+", "_", f"{recipe.name}_{case.name}".lower())
+        try:
+            services = running_services(case, label, ENGINES, self.hosts)
+            fixtures = services.__enter__()
+        except ServiceUnavailable as exc:
+            return CaseRun.judge(recipe, case, self._unrun(recipe, case, "unavailable", str(exc)))
+        except Exception as exc:  # a case whose service could not be prepared: setup SQL that fails, say
+            message = f"preparing the case's services failed: {type(exc).__name__}: {exc}".splitlines()[0]
+            return CaseRun.judge(recipe, case, self._unrun(recipe, case, "harness_error", message))
+        try:
+            return self._run_case(recipe, case, reuse or {}, fixtures)
+        finally:
+            services.__exit__(None, None, None)
+
+    def _unrun(self, recipe: Recipe, case: Case, kind: str, message: str) -> dict[Engine, SideReport]:
+        versions = self.engine_versions()
+        return {
+            e: SideReport(
+                engine=e,
+                engine_version=versions[e],
+                recipe=recipe.name,
+                case=case.name,
+                error=SideError(kind=kind, message=message),  # type: ignore[arg-type]
+            )
+            for e in ENGINES
+        }
+
+    def _run_case(
+        self, recipe: Recipe, case: Case, reuse: dict[Engine, SideReport], services: list[Fixture]
+    ) -> CaseRun:
         case_secrets = make_secrets(case.secrets)
+        for service in services:
+            case_secrets |= service.secrets()
         with (
             running_apis(case.http_apis, case_secrets) as api_variables,
             running_webhooks(case.webhooks, ENGINES) as webhooks,
@@ -320,10 +354,13 @@ class Harness:
             jobs = {}
             for engine in ENGINES:
                 hooks = {f"webhook.{name}.url": receiver.url for name, receiver in webhooks[engine].items()}
-                variables = {**api_variables, **case_secrets, **hooks}
+                own = {k: v for service in services for k, v in service.variables(engine).items()}
+                variables = {**api_variables, **case_secrets, **hooks, **own}
                 jobs[engine] = Job.for_case(recipe, case, engine, self.workdir(recipe, case, engine), variables)
             offsets = {e: _size(self.workers[e].log_path) for e in ENGINES}
             running = [e for e in ENGINES if e not in reuse]
+            for service in services:
+                service.start()
             with ThreadPoolExecutor(len(ENGINES)) as pool:
                 futures = {e: pool.submit(self.workers[e].run, jobs[e], recipe.meta.timeout_seconds) for e in running}
                 reports = {e: futures[e].result() if e in futures else reuse[e].model_copy(deep=True) for e in ENGINES}
@@ -332,6 +369,9 @@ class Harness:
                 for engine, by_name in webhooks.items():
                     if engine in running:
                         reports[engine].messages = {name: r.messages() for name, r in by_name.items()}
+            for engine in running:
+                for service in services:
+                    reports[engine].messages |= service.observe(engine)
         logs = {e: _read_from(self.workers[e].log_path, offsets[e]) for e in running}
         also = self._leaks(case_secrets, reports, logs) + _unlogged(case, logs)
         return CaseRun.judge(recipe, case, reports, also=also)
@@ -361,6 +401,7 @@ class Harness:
     def close(self) -> None:
         with ThreadPoolExecutor(len(self.workers)) as pool:
             list(pool.map(lambda w: w.stop(STOP_GRACE[w.engine]), self.workers.values()))
+        self.hosts.close()
         if not self.keep:
             shutil.rmtree(self.scratch, ignore_errors=True)
         _prune_runs()

@@ -14,7 +14,7 @@ import re
 from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -106,6 +106,76 @@ class HttpApi(Strict):
         "a hang); later ones get `data`. Each side counts its own at its own address, `${http.<name>.<engine>.url}` "
         "(`.host`, `.port`); an API with responses has no shared address, whose count would mix the sides.",
     )
+
+
+class PostgresDatabase(Strict):
+    """A fresh database per side on the machine's PostgreSQL (127.0.0.1:5432), owned by a role made for the run.
+
+    Each side gets `${postgres.<name>.url}` (`.host`, `.port`, `.database`, `.user`, `.password`): its own database,
+    so neither side sees the other's rows. The password is random per run and watched by the leak check.
+    """
+
+    kind: Literal["postgres"] = "postgres"
+    name: str
+    setup_sql: str = Field(
+        "",
+        description="Run in each side's database before the run, as its owner: the tables and rows the world starts "
+        "with. A fault is a world this leaves broken (a table missing, a row a constraint refuses).",
+    )
+    tables: list[str] = Field(
+        default_factory=list,
+        description="Tables whose rows each side leaves behind are compared: `postgres.<name>.<table>` (the rows, "
+        "sorted) and `postgres.<name>` (row count and checksum per table), both under `messages`.",
+    )
+    activity: bool = Field(
+        False,
+        description="Sample pg_stat_activity through the run: the peak number of the side's queries active at once, "
+        "as the database saw them (`postgres.<name>.activity`: [{peak_active: n}]).",
+    )
+
+
+class SmtpServer(Strict):
+    """A real SMTP server per side on 127.0.0.1 (aiosmtpd) that needs a login: `${smtp.<name>.host}`, `.port`,
+    `.user`, `.password`. What it receives is compared: `smtp.<name>` lists {from, to, subject, body} per message."""
+
+    kind: Literal["smtp"] = "smtp"
+    name: str
+    refuse_first: int = Field(
+        0, ge=0, description="The first N messages a side sends are refused with a transient 451 (a flaky relay)."
+    )
+
+
+class S3Object(Strict):
+    """An object the world holds: there before the run, or put `after_seconds` into it (a file that lands late)."""
+
+    bucket: str
+    key: str
+    content: str = ""
+    after_seconds: float = Field(0.0, ge=0)
+
+
+class S3Store(Strict):
+    """A real S3-compatible server (SeaweedFS, one per batch) with a bucket set per side, and keys for the run.
+
+    Each side gets `${s3.<name>.endpoint}`, `.access_key`, `.secret_key`, `.region` and `${s3.<name>.bucket.<b>}`, the
+    side's own name for bucket <b>. What each side leaves in its buckets is compared: `s3.<name>` lists
+    {bucket, key, size, sha256}, sorted.
+    """
+
+    kind: Literal["s3"] = "s3"
+    name: str
+    buckets: list[str] = Field(min_length=1)
+    objects: list[S3Object] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _objects_in_known_buckets(self) -> S3Store:
+        for obj in self.objects:
+            if obj.bucket not in self.buckets:
+                raise ValueError(f"object {obj.key!r}: bucket {obj.bucket!r} is not one of {self.buckets}")
+        return self
+
+
+Service = Annotated[PostgresDatabase | SmtpServer | S3Store, Field(discriminator="kind")]
 
 
 class PrefectBlock(Strict):
@@ -309,6 +379,11 @@ class Case(Strict):
         default_factory=list,
         description="Receivers on 127.0.0.1, one per side: `${webhook.<name>.url}` (its path holds a secret token).",
     )
+    services: list[Service] = Field(
+        default_factory=list,
+        description="Real services the harness starts for the case, one instance (or database, or bucket set) per "
+        "side: PostgreSQL, SMTP, S3. What each side left in them is compared under `messages`.",
+    )
     prefect_blocks: list[PrefectBlock] = Field(default_factory=list)
     await_files: list[str] = Field(
         default_factory=list,
@@ -390,6 +465,14 @@ class CasesFile(Strict):
         names = [c.name for c in self.cases]
         if len(names) != len(set(names)):
             raise ValueError(f"case names must be unique: {names}")
+        return self
+
+    @model_validator(mode="after")
+    def _services_are_compared(self) -> CasesFile:
+        """What a side left in a real service is the point of such a case: it is never left out of the verdict."""
+        uses = [c.name for c in self.cases if c.services]
+        if uses and "messages" not in self.parity.compare:
+            raise ValueError(f"cases {uses} use services: parity.compare must include messages")
         return self
 
     @model_validator(mode="after")

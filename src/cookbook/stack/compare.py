@@ -41,6 +41,7 @@ def unsupported(case: Case) -> str | None:
     needs = {
         "http_apis": case.http_apis,
         "webhooks": case.webhooks,
+        "services": case.services,
         "secrets": case.secrets,
         "prefect_blocks": case.prefect_blocks,
         "variables": case.variables,
