@@ -19,8 +19,6 @@ from cookbook.report import Engine
 from cookbook.services import Hosts
 
 HOST = "127.0.0.1"
-# Plain AUTH without TLS is what a loopback test relay does on purpose; aiosmtpd warns about it on every session.
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
@@ -61,6 +59,15 @@ class _Mailbox:
         return "250 OK"
 
 
+class _QuietController(Controller):
+    """Plain AUTH without TLS is what a loopback test relay does on purpose; aiosmtpd warns of it every session."""
+
+    def factory(self) -> SMTP:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return super().factory()
+
+
 class Fixture:
     def __init__(self, spec: SmtpServer, label: str, engines: tuple[Engine, ...], hosts: Hosts) -> None:
         self.spec = spec
@@ -70,7 +77,7 @@ class Fixture:
         for engine in engines:
             user, password = f"{engine}-{label}"[:40], secrets.token_urlsafe(18)
             box = _Mailbox(spec.refuse_first)
-            controller = Controller(
+            controller = _QuietController(
                 box,
                 hostname=HOST,
                 port=_free_port(),
@@ -115,7 +122,7 @@ def _authenticator(user: str, password: str) -> Any:
             good = hmac.compare_digest(data.login, user.encode()) and hmac.compare_digest(
                 data.password, password.encode()
             )
-            return AuthResult(success=good)
+            return AuthResult(success=good, handled=False)  # handled=False: the server answers 535 itself
         return AuthResult(success=False, handled=False)
 
     return authenticate
