@@ -31,6 +31,7 @@ def test_services_present(compose: dict[str, Any]) -> None:
         "airflow-scheduler",
         "airflow-dag-processor",
         "airflow-triggerer",
+        "mail",  # the email recipe's relay
     }
     assert expected <= set(compose["services"])
 
