@@ -12,7 +12,7 @@ MODE ?=
 ARGS ?=
 COOKBOOK := .venv/bin/cookbook
 
-.PHONY: help setup compare mutate list test test-stack lint format bench clean docs docs-build docs-capture pages stack stack-down stack-status deploy
+.PHONY: help setup compare mutate exercise list test test-stack lint format bench clean docs docs-build docs-capture pages stack stack-down stack-status deploy
 
 help: ## this list
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,15 @@ compare: setup ## run RECIPE on both engines and compare (all recipes when RECIP
 
 mutate: setup ## mutation testing of RECIPE's Prefect flow (all when empty): does a case notice each fault? ARGS=--list
 	@$(COOKBOOK) mutate $(RECIPE) $(ARGS)
+
+# The workshop: exercises/<NN>_<topic>/ holds a DAG, a flow to finish (flow.py), its cases and a solution.
+N ?=
+SOLUTION ?=
+EXERCISE = $(firstword $(wildcard exercises/$(N)_*/ exercises/0$(N)_*/))
+
+exercise: setup ## grade workshop exercise N: its flow.py against its DAG on its cases (SOLUTION=1: the solution)
+	@$(if $(and $(N),$(EXERCISE)),,echo "make exercise: no exercise N=$(N) (exercises: $(notdir $(patsubst %/,%,$(wildcard exercises/*_*/))))" >&2; exit 2)
+	@$(COOKBOOK) verify $(EXERCISE)dag.py $(EXERCISE)$(if $(SOLUTION),solution/)flow.py --case $(EXERCISE)cases.yaml $(ARGS)
 
 list: setup ## list the recipes
 	@$(COOKBOOK) list

@@ -161,17 +161,24 @@ def test_example_coverage_adds_up_and_comes_from_the_recipe_pages(examples: tupl
     _, report = examples
     findings = [f for scan in report.files for f in scan.findings]
     mapped = [f for f in findings if f.match.recipes]
+    covered = [f for f in findings if f.match.effort != "none"]
     assert report.coverage.uses == len(findings) == sum(row.uses for row in report.constructs)
-    assert report.coverage.mapped_uses == len(mapped) > 0
+    assert report.coverage.recipe_uses == len(mapped) > 0
+    assert report.coverage.mapped_uses == len(covered) > len(mapped)
     assert report.coverage.constructs == len({f.label for f in findings})
-    assert report.coverage.mapped_constructs == len({f.label for f in mapped})
+    assert report.coverage.mapped_constructs == len({f.label for f in covered})
+    # A recipe's grade comes with its recipes; the vocabulary's two grades with a pointer and never a recipe.
+    for finding in findings:
+        graded_by_recipe = finding.match.effort in ("mechanical", "judgment", "redesign")
+        assert graded_by_recipe == bool(finding.match.recipes), finding.label
+        assert (finding.match.effort in ("nothing", "generic")) == bool(finding.match.pointer), finding.label
     # Every concept that decided a match is, word for word, a concept of a recipe it names.
     pages = {name: load_recipe(PROJECT_ROOT / "recipes" / f"{name}.md") for name in report.recipes}
     for finding in mapped:
         texts = {c.airflow for name in finding.match.recipes for c in pages[name].meta.concepts}
         assert set(finding.match.concepts) <= texts, finding.label
-    # Constructs no recipe shows are listed, not dropped.
-    assert {f.label for f in findings if not f.match.recipes} == {row.label for row in report.unmapped()}
+    # Constructs with no answer are listed, not dropped.
+    assert {f.label for f in findings if f.match.effort == "none"} == {row.label for row in report.unmapped()}
 
 
 # ---- matching against recipe concepts (a cookbook made for the test) --------------------------------------------
@@ -262,8 +269,8 @@ def test_constructs_map_to_the_recipes_whose_concepts_name_them(fixture_cookbook
     assert match("# env appended", "BashOperator") == (["shell"], "mechanical")
     # An operator's own argument matches a concept about that argument alone...
     assert match("# skip code", "BashOperator") == (["shell"], "judgment")
-    # ...but an in-house operator's arguments are its own: listed, with no recipe.
-    assert match("# in-house", "InHouseOperator") == ([], "none")
+    # ...but an in-house operator's arguments are its own: listed, with no recipe (a generic pointer: a @task).
+    assert match("# in-house", "InHouseOperator") == ([], "generic")
     # The default mode contradicts no concept: the recipe's first (baseline) one decides.
     assert match("# default mode", "FileSensor") == (["waiting"], "mechanical")
     assert match("# reschedule mode", "FileSensor") == (["waiting"], "judgment")
@@ -271,12 +278,12 @@ def test_constructs_map_to_the_recipes_whose_concepts_name_them(fixture_cookbook
     # TriggerRule.ALL_DONE is the "all_done" of the concept; "one_failed" contradicts it.
     assert match("# enum rule", "trigger_rule") == (["rules"], "redesign")
     assert match("# another rule", "trigger_rule") == ([], "none")
-    assert match("# enum rule", "EmptyOperator") == ([], "none")
+    assert match("# enum rule", "EmptyOperator") == ([], "nothing")
     assert match("# parse-time variable", "Variable.get") == (["rules"], "redesign")
     assert match("# run-time variable", "Variable.get") == (["rules"], "mechanical")
     assert match("# template", "{{ ds }}") == (["waiting"], "mechanical")
     # A concept about a DAG argument is not about every DAG; a positional task_ids is task_ids.
-    assert match('with DAG("fixture"', "DAG") == ([], "none")
+    assert match('with DAG("fixture"', "DAG") == ([], "generic")
     assert match("# positional pull", "xcom_pull") == (["rules"], "judgment")
     # The arguments given to .expand() are the mapped operator's.
     assert match("# mapped bash", "BashOperator") == (["shell"], "mechanical")
@@ -309,17 +316,23 @@ def test_coverage_counts_uses_and_distinct_constructs(tmp_path: Path) -> None:
         from airflow.providers.standard.operators.bash import BashOperator
         from airflow.providers.standard.operators.empty import EmptyOperator
 
+        from airflow.sdk import Variable
+
         with DAG("d", schedule=None):
             BashOperator(task_id="a", bash_command="true")
             BashOperator(task_id="b", bash_command="true")
             EmptyOperator(task_id="c")
+            Variable.delete("stale")
         """,
     )
     coverage = audit(tmp_path / "dags", root).coverage
-    # Five uses (with DAG, schedule=None, two BashOperator, EmptyOperator) of four constructs; BashOperator maps.
-    assert (coverage.uses, coverage.mapped_uses, coverage.constructs, coverage.mapped_constructs) == (5, 2, 4, 1)
-    assert coverage.uses_percent == 40.0 and coverage.constructs_percent == 25.0
-    assert coverage.by_effort == {"mechanical": 2, "none": 3}
+    # Six uses (with DAG, schedule=None, two BashOperator, EmptyOperator, Variable.delete) of five constructs:
+    # BashOperator has a recipe; schedule=None and EmptyOperator need nothing; the DAG has a generic pointer (a
+    # @flow); Variable.delete has no answer at all.
+    assert (coverage.uses, coverage.mapped_uses, coverage.constructs, coverage.mapped_constructs) == (6, 5, 5, 4)
+    assert coverage.recipe_uses == 2 and coverage.recipe_percent == 33.3
+    assert coverage.uses_percent == 83.3 and coverage.constructs_percent == 80.0
+    assert coverage.by_effort == {"nothing": 2, "mechanical": 2, "generic": 1, "none": 1}
 
 
 @pytest.mark.parametrize(
@@ -345,6 +358,16 @@ def test_coverage_counts_uses_and_distinct_constructs(tmp_path: Path) -> None:
         ('default_args={"retries": 2, "retry_delay": timedelta(seconds=1)}', set(), {"default_args": "..."}, set()),
         ("{{ macros.ds_add(ds, 7) }} in bash_command", {"{{ macros.ds_add }}", "{{ ds }}", "bash_command"}, {}, set()),
         ("Jinja in a command ({{ params.x }})", {"{{ params }}"}, {}, set()),
+        # Arguments in brackets after prose describe the subject, they are not a requirement of the concept.
+        ("the child DAG (schedule=None)", set(), {}, set()),
+        ("a >> b (no data passed)", {">>"}, {}, {"data"}),
+        ('context["params"]', {'context["params"]'}, {}, set()),
+        (
+            'context["ti"].xcom_pull(task_ids=...) inside a callable',
+            {'context["ti"].xcom_pull', "xcom_pull"},
+            {"task_ids": "..."},
+            set(),
+        ),
     ],
 )
 def test_a_concept_text_is_read_for_code_not_prose(
@@ -617,9 +640,9 @@ def test_the_summary_and_the_written_reports_on_the_example_dags(tmp_path: Path)
     assert AIRFLOW is not None
     folder = AIRFLOW / "example_dags"
     dag_ids = set(re.findall(r'(?<!\w)dag_id="([a-z_0-9]+)"', "\n".join(code_lines(p) for p in folder.rglob("*.py"))))
-    shown = cookbook("audit", str(folder), "--dags", "0")
+    shown = cookbook("audit", str(folder), "--detail", "--dags", "0")
     assert shown.returncode == 0, shown.stderr
-    for heading in ("Constructs, most used first", "DAGs", "Coverage:", "of construct uses have a recipe"):
+    for heading in ("Constructs, most used first", "DAGs", "Coverage:", "of construct uses are covered"):
         assert heading in shown.stdout
 
     plan_md, plan_json = tmp_path / "plan.md", tmp_path / "plan.json"
@@ -633,7 +656,7 @@ def test_the_summary_and_the_written_reports_on_the_example_dags(tmp_path: Path)
     assert all(f"`{dag_id}`" in markdown for dag_id in dag_ids)
     assert len(report.files) == len(list(folder.rglob("*.py")))
     pct = report.coverage.uses_percent
-    assert f"{pct:.0f}% of construct uses have a recipe" in markdown
+    assert f"{pct:.0f}% of construct uses are covered" in markdown
     assert json.loads(plan_json.read_text(encoding="utf-8"))["coverage"]["uses_percent"] == pct
 
 
@@ -642,3 +665,618 @@ def test_a_symlink_given_as_the_path_is_followed(tmp_path: Path) -> None:
     os.symlink(tmp_path / "real", tmp_path / "link")
     report = audit(tmp_path / "link", PROJECT_ROOT)
     assert [d.dag_id for scan in report.files for d in scan.dags] == ["via_link"]
+
+
+# ---- issue #17: constructs the audit did not read, or read wrong (each with a DAG written for it) -----------------
+
+CORPUS = PROJECT_ROOT / "tests" / "audit_corpus"
+
+
+def scanned(tmp_path: Path, source: str, cookbook_root: Path = PROJECT_ROOT, name: str = "dag.py") -> FileScan:
+    """One DAG file audited against a cookbook (the project's recipes unless told)."""
+    dag = write(tmp_path / "dags" / name, source)
+    report = audit(dag.parent, cookbook_root)
+    return next(scan for scan in report.files if scan.path == name)
+
+
+def on_line(scan: FileScan, source: str, marker: str, name: str | None = None) -> Finding:
+    (finding,) = by_line(scan, textwrap.dedent(source).lstrip(), marker, name)
+    return finding
+
+
+@pytest.fixture
+def empty_cookbook(tmp_path: Path) -> Path:
+    """A cookbook whose one recipe shows nothing the tests below use: what is left is the vocabulary's answer."""
+    root = tmp_path / "empty_cookbook"
+    write_recipe(root, "unrelated", [("ApprovalOperator(subject=...)", "judgment")])
+    return root
+
+
+DEPENDENCIES = """
+from airflow.sdk import DAG, Label, chain, cross_downstream
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("deps", schedule=None):
+    a, b, c, d = (EmptyOperator(task_id=t) for t in "abcd")
+    a >> b  # shift right
+    [c, d] << a  # shift left
+    a >> Label("why") >> c  # labelled edge
+    chain(a, b, c)  # chain call
+    cross_downstream([a], [c, d])  # cross call
+    a.set_downstream(d)  # method downstream
+"""
+
+
+def test_task_dependencies_are_read_and_match_the_recipe_that_shows_them(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "deps", [("a >> b (no data passed)", "mechanical"), ("chain(a, b, c)", "mechanical")])
+    write_recipe(root, "groups", [("TaskGroup per dataset, groups[a] >> groups[b]", "judgment")])
+    scan = scanned(tmp_path, DEPENDENCIES, root)
+    for marker, label in [
+        ("# shift right", "a >> b"),
+        ("# shift left", "a << b"),
+        ("# labelled edge", "a >> b"),
+        ("# chain call", "chain"),
+        ("# method downstream", ".set_downstream()"),
+    ]:
+        finding = next(f for f in by_line(scan, textwrap.dedent(DEPENDENCIES).lstrip(), marker) if f.label == label)
+        assert finding.kind == "dependency" and finding.dags == ["deps"], marker
+        # `groups[a] >> groups[b]` is about TaskGroups: a plain `a >> b` is the plain concept's alone.
+        assert finding.match.recipes == ["deps"] and finding.match.effort == "mechanical", marker
+    assert on_line(scan, DEPENDENCIES, "# labelled edge", "Label").match.effort == "nothing"
+    cross = on_line(scan, DEPENDENCIES, "# cross call", "cross_downstream")
+    assert cross.match.effort == "generic" and "wait_for" in (cross.match.pointer or "")
+
+
+CONTEXT = """
+from airflow.sdk import DAG, get_current_context, task
+from airflow.providers.standard.operators.python import PythonOperator
+
+
+def legacy(**kwargs):
+    ti = kwargs["ti"]  # ti from kwargs
+    day = kwargs["ds"]  # ds from kwargs
+    conf = kwargs["dag_run"].conf  # conf from kwargs
+    ti.xcom_push(key="day", value=day)
+    return kwargs.get("params")  # params via get
+
+
+with DAG("context", schedule=None):
+    PythonOperator(task_id="legacy", python_callable=legacy)  # the callable
+
+    @task
+    def modern():
+        context = get_current_context()  # current context
+        return context["ti"].try_number, context["run_id"]  # try number and run id
+
+    modern()
+"""
+
+
+def test_task_context_access_is_read_whatever_the_variable_is_called(tmp_path: Path) -> None:
+    scan = scanned(tmp_path, CONTEXT)
+
+    def found(marker: str, name: str) -> Finding:
+        finding = on_line(scan, CONTEXT, marker, name)
+        assert finding.kind in ("context", "callable") and finding.dags == ["context"], name
+        return finding
+
+    assert found("# ti from kwargs", 'context["ti"]').detail == "kwargs['ti']"
+    # The context's `ds` is the template's `{{ ds }}`: the templating recipe shows both.
+    ds = found("# ds from kwargs", 'context["ds"]')
+    assert "{{ ds }}" in ds.aliases and "templating" in ds.match.recipes
+    assert "params" in found("# conf from kwargs", 'context["dag_run"].conf').match.recipes
+    assert found("# params via get", 'context["params"]').match.recipes
+    assert found("# current context", "get_current_context").match.effort == "generic"
+    assert "retries" in found("# try number", 'context["ti"].try_number').match.recipes
+    run_id = found("# try number", 'context["run_id"]')
+    assert run_id.match.effort == "generic" and "flow_run.id" in (run_id.match.pointer or "")
+    callable_ = found("# the callable", "python_callable")
+    assert callable_.detail == "legacy" and callable_.match.recipes == ["taskflow_etl"]
+    # A dict that is not the context is no context access.
+    plain = scan_source('def f(d):\n    return d["ti"]\n', "plain.py")
+    assert not [f for f in plain.findings if f.kind == "context"]
+
+
+def test_documentation_tags_and_display_settings_are_listed(tmp_path: Path, empty_cookbook: Path) -> None:
+    source = '''
+    """The DAG's documentation."""
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG("documented", schedule=None, tags=["a"], doc_md=__doc__, description="d", dag_display_name="D") as dag:
+        EmptyOperator(task_id="e", doc_md="task doc")  # task doc
+    dag.doc_md = "more"  # assigned doc
+    '''
+    scan = scanned(tmp_path, source, empty_cookbook)
+    grades = {f.label: f.match.effort for f in scan.findings}
+    assert grades["tags"] == "generic" and grades["doc_md"] == "generic" and grades["description"] == "generic"
+    assert grades["dag_display_name"] == "nothing"
+    assert [f.dags for f in scan.findings if f.label == "doc_md"] == [["documented"]] * 3
+    # With the project's recipes, tags are what the deployments recipe shows.
+    assert "deployments" in next(f for f in scanned(tmp_path, source).findings if f.name == "tags").match.recipes
+
+
+def test_default_args_imported_from_a_shared_module_are_read(tmp_path: Path) -> None:
+    dags = tmp_path / "dags"
+    write(
+        dags / "common" / "defaults.py",
+        """
+        from datetime import timedelta
+        BASE = {"owner": "data", "retries": 3, "retry_delay": timedelta(minutes=5)}
+        DEFAULT_ARGS = {**BASE, "depends_on_past": False, "queue": "heavy"}
+        """,
+    )
+    write(dags / "common" / "__init__.py", "")
+    write(dags / "team" / "local_defaults.py", 'LOCAL = {"retries": 1}\n')
+    write(dags / "team" / "__init__.py", "")
+    source = """
+    from airflow.sdk import DAG
+    from common.defaults import DEFAULT_ARGS
+    from .local_defaults import LOCAL
+    from elsewhere.config import MISSING
+
+    with DAG("shared", schedule=None, default_args=DEFAULT_ARGS):  # shared
+        pass
+    with DAG("relative", schedule=None, default_args=LOCAL):  # relative
+        pass
+    with DAG("missing", schedule=None, default_args=MISSING):  # missing
+        pass
+    """
+    write(dags / "team" / "reports.py", source)
+    report = audit(dags, PROJECT_ROOT)
+    scan = next(s for s in report.files if s.path == "team/reports.py")
+    labels = {f.label for f in by_line(scan, textwrap.dedent(source).lstrip(), "# shared")}
+    assert {
+        "default_args",
+        "default_args: owner",
+        "default_args: retries",
+        "default_args: retry_delay",
+        "default_args: depends_on_past=False",
+        "default_args: queue",
+    } <= labels
+    shared = on_line(scan, source, "# shared", "default_args")
+    assert shared.detail == "from common.defaults" and shared.dags == ["shared"]
+    assert {f.label for f in by_line(scan, textwrap.dedent(source).lstrip(), "# relative")} >= {"default_args: retries"}
+    missing = on_line(scan, source, "# missing", "default_args")
+    assert "elsewhere.config" in (missing.detail or "") and "not found in the audited folder" in (missing.detail or "")
+    # Each key is graded as the task argument it is, never by the other keys it came with.
+    retries = on_line(scan, source, "# shared", "retries")
+    assert retries.match.recipes == ["retries"]
+    assert on_line(scan, source, "# shared", "depends_on_past").match.effort == "nothing"
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "effort", "pointer_has"),
+    [
+        ('EmptyOperator(task_id="join")', "EmptyOperator", "nothing", "wait_for"),
+        ('EmptyOperator(task_id="x", inlets=[Asset("s3://a")])', "inlets", "generic", "materialize"),
+        ('EmptyOperator(task_id="x", queue="heavy")', "queue", "generic", "work pool"),
+        ("ObjectStoragePath('s3://bucket/key')", "ObjectStoragePath", "generic", "S3Bucket"),
+        ('conf.get("core", "parallelism")', "conf.get", "generic", "prefect.settings"),
+        ("raise AirflowSkipException('none')", "AirflowSkipException", "generic", "Prefect has no skipped state"),
+        ('BashOperator(task_id="x", bash_command="echo {{ run_id }}")', "{{ run_id }}", "generic", "flow_run.id"),
+        ('BashOperator(task_id="x", bash_command="{{ dag.dag_id }}")', "{{ dag.dag_id }}", "generic", "flow_name"),
+        ('work.override(task_id="again")()', "override", "generic", "with_options"),
+    ],
+)
+def test_constructs_no_recipe_shows_get_a_graded_pointer(
+    tmp_path: Path, empty_cookbook: Path, line: str, name: str, effort: str, pointer_has: str
+) -> None:
+    source = f"""
+    from airflow.configuration import conf
+    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk import DAG, Asset, ObjectStoragePath, task
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG("graded", schedule=None):
+        @task
+        def work():
+            pass
+
+        def body():
+            {line}  # the construct
+
+        body()
+    """
+    scan = scanned(tmp_path, source, empty_cookbook)
+    finding = on_line(scan, source, "# the construct", name)
+    assert finding.match.effort == effort and finding.match.recipes == []
+    assert pointer_has in (finding.match.pointer or ""), finding.match.pointer
+
+
+def test_dag_settings_that_need_nothing_or_a_pointer_are_graded(tmp_path: Path, empty_cookbook: Path) -> None:
+    source = """
+    from airflow.sdk import DAG
+
+    with DAG(
+        "settings",
+        schedule=None,  # no schedule
+        catchup=False,  # no catchup
+        template_searchpath=["/sql"],  # search path
+        render_template_as_native_obj=True,  # native
+        max_consecutive_failed_dag_runs=3,  # failed runs
+    ):
+        pass
+    """
+    scan = scanned(tmp_path, source, empty_cookbook)
+    assert on_line(scan, source, "# no schedule").match.effort == "nothing"
+    assert on_line(scan, source, "# no catchup").match.effort == "nothing"
+    assert on_line(scan, source, "# native").match.effort == "nothing"
+    assert on_line(scan, source, "# search path").match.effort == "generic"
+    assert "Automation" in (on_line(scan, source, "# failed runs").match.pointer or "")
+    # catchup=True is work, not "nothing": with no recipe for it, it is not mapped.
+    other = scanned(tmp_path, source.replace("catchup=False", "catchup=True"), empty_cookbook, "other.py")
+    assert on_line(other, source.replace("catchup=False", "catchup=True"), "# no catchup").match.effort == "none"
+
+
+PROVIDERS = """
+from airflow.sdk import DAG, task
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.providers.docker.operators.docker import DockerOperator
+from airflow.providers.http.operators.http import HttpOperator
+from airflow.providers.postgres.hooks.postgres import PostgresHook
+from airflow.providers.snowflake.operators.snowflake import SnowflakeOperator
+from airflow.providers.ssh.operators.ssh import SSHOperator
+
+with DAG("providers", schedule=None):
+    SQLExecuteQueryOperator(task_id="sql", conn_id="wh", sql="select 1")  # sql
+    SnowflakeOperator(task_id="sf", sql="select 1")  # snowflake
+    SSHOperator(task_id="ssh", command="ls")  # ssh
+    DockerOperator(task_id="docker", image="x")  # docker
+    HttpOperator(task_id="http", endpoint="x")  # http
+
+    @task
+    def hooks():
+        PostgresHook(postgres_conn_id="wh").get_records("select 1")  # postgres
+        S3Hook(aws_conn_id="s3").load_string("x", "k")  # s3
+"""
+
+
+@pytest.mark.parametrize(
+    ("marker", "name", "integration"),
+    [
+        ("# sql", "SQLExecuteQueryOperator", "prefect-sqlalchemy"),
+        ("# snowflake", "SnowflakeOperator", "prefect-snowflake"),
+        ("# ssh", "SSHOperator", "paramiko"),
+        ("# docker", "DockerOperator", "prefect-docker"),
+        ("# http", "HttpOperator", "httpx"),
+        ("# postgres", "PostgresHook", "prefect-sqlalchemy"),
+        ("# s3", "S3Hook", "prefect-aws"),
+    ],
+)
+def test_provider_classes_point_at_their_prefect_integration(
+    tmp_path: Path, empty_cookbook: Path, marker: str, name: str, integration: str
+) -> None:
+    finding = on_line(scanned(tmp_path, PROVIDERS, empty_cookbook), PROVIDERS, marker, name)
+    assert finding.match.effort == "generic" and integration in (finding.match.pointer or "")
+
+
+def test_a_recipe_that_shows_a_provider_class_wins_over_the_generic_pointer(
+    tmp_path: Path, empty_cookbook: Path
+) -> None:
+    write_recipe(empty_cookbook, "sql", [("SQLExecuteQueryOperator(conn_id=..., sql=...)", "mechanical")])
+    finding = on_line(scanned(tmp_path, PROVIDERS, empty_cookbook), PROVIDERS, "# sql", "SQLExecuteQueryOperator")
+    assert (finding.match.recipes, finding.match.effort, finding.match.pointer) == (["sql"], "mechanical", None)
+
+
+def test_a_dag_is_matched_as_what_it_is_never_by_its_arguments(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "limits", [("DAG(max_active_runs=1)", "judgment")])
+    source = """
+    from airflow.sdk import DAG, dag
+
+    @dag(schedule=None, max_active_runs=1)  # decorated
+    def decorated():
+        pass
+
+    with DAG("classic", schedule=None, max_active_runs=1):  # classic
+        pass
+    decorated()
+    """
+    scan = scanned(tmp_path, source, root)
+    decorated = on_line(scan, source, "# decorated", "dag")
+    classic = on_line(scan, source, "# classic", "DAG")
+    # Neither DAG is "explained" by the concept about its argument; @dag is not pointed at as DAG(...).
+    assert decorated.match.recipes == classic.match.recipes == []
+    assert decorated.match.concepts == classic.match.concepts == []
+    assert "@flow on the same function" in (decorated.match.pointer or "")
+    assert decorated.match.pointer != classic.match.pointer
+    # The argument is the concept's.
+    assert on_line(scan, source, "# decorated", "max_active_runs").match.recipes == ["limits"]
+    assert on_line(scan, source, "# classic", "max_active_runs").match.recipes == ["limits"]
+
+
+def test_schedule_none_is_nothing_to_do_not_the_child_of_a_trigger(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "trigger", [("TriggerDagRunOperator(trigger_dag_id=...)", "mechanical")])
+    write_recipe(root, "trigger_child", [("the child DAG (schedule=None)", "mechanical")])
+    source = 'from airflow.sdk import DAG\nwith DAG("child", schedule=None):  # child\n    pass\n'
+    finding = on_line(scanned(tmp_path, source, root), source, "# child", "schedule")
+    assert finding.match.recipes == [] and finding.match.effort == "nothing"
+    # So with the project's own recipes, whose trigger_dag_run page has that very concept.
+    finding = on_line(scanned(tmp_path, source, name="own.py"), source, "# child", "schedule")
+    assert "trigger_dag_run" not in finding.match.recipes and finding.match.effort == "nothing"
+
+
+def test_a_long_trigger_rule_keeps_its_value(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "rules", [('trigger_rule="none_failed_min_one_success"', "judgment")])
+    source = """
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.utils.trigger_rule import TriggerRule
+
+    with DAG("rules", schedule=None):
+        EmptyOperator(task_id="a", trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)  # enum
+        EmptyOperator(task_id="b", trigger_rule="none_failed_min_one_success")  # string
+        EmptyOperator(task_id="c", trigger_rule="all_done")  # other
+    """
+    scan = scanned(tmp_path, source, root)
+    for marker in ("# enum", "# string"):
+        rule = on_line(scan, source, marker, "trigger_rule")
+        assert rule.label == "trigger_rule=none_failed_min_one_success" and rule.match.recipes == ["rules"]
+    assert on_line(scan, source, "# other", "trigger_rule").match.recipes == []
+
+
+def test_a_callable_of_the_example_dags_helpers_is_no_airflow_api(tmp_path: Path) -> None:
+    source = """
+    from airflow.sdk import DAG, task
+    from airflow.example_dags.libs.helper import print_stuff
+
+    with DAG("helper", schedule=None):
+        @task
+        def run():
+            print_stuff()  # helper
+
+        run()
+    """
+    scan = scanned(tmp_path, source)
+    assert by_line(scan, textwrap.dedent(source).lstrip(), "# helper") == []
+
+
+def test_one_construct_gets_one_grade_wherever_it_is_written(tmp_path: Path) -> None:
+    source = """
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    with DAG("rows", schedule=None, default_args={"depends_on_past": False, "retries": 2}):  # defaults
+        EmptyOperator(task_id="e", depends_on_past=False, retries=2)  # task
+    """
+    scan = scanned(tmp_path, source)
+    for name in ("depends_on_past", "retries"):
+        default = on_line(scan, source, "# defaults", name)
+        direct = on_line(scan, source, "# task", name)
+        assert (default.match.effort, default.match.recipes) == (direct.match.effort, direct.match.recipes), name
+    # `default_args` itself is not what `TaskGroup(default_args=...)` is about.
+    dict_use = on_line(scan, source, "# defaults", "default_args")
+    assert dict_use.match.recipes and "task_groups" not in dict_use.match.recipes
+    assert dict_use.match.effort == "mechanical"
+
+
+AIRFLOW2 = """
+from datetime import datetime
+
+from airflow import DAG
+from airflow.operators.python import PythonOperator
+from airflow.operators.subdag import SubDagOperator
+
+dag = DAG(
+    "legacy",
+    schedule_interval="@daily",  # interval
+    start_date=datetime(2024, 1, 1),
+    max_active_runs=1,  # runs
+    default_args={"email_on_failure": True, "depends_on_past": True},  # defaults
+)
+
+
+def work(**context):
+    return context["execution_date"]  # execution date
+
+
+PythonOperator(task_id="work", python_callable=work, provide_context=True, dag=dag)  # operator
+SubDagOperator(task_id="sub", subdag=None, dag=dag)  # subdag
+"""
+
+
+@pytest.mark.parametrize(
+    ("marker", "name", "airflow3"),
+    [
+        ("# interval", "schedule_interval", "schedule="),
+        ("# operator", "provide_context", "removed"),
+        ("# operator", "PythonOperator", "airflow.providers.standard.operators.python"),
+        ("# defaults", "email_on_failure", "SmtpNotifier"),
+        ("# subdag", "SubDagOperator", "TaskGroup"),
+        ("# execution date", 'context["execution_date"]', "logical_date"),
+        # Unchanged in Airflow 3: read, and pointed at Prefect, with no Airflow 3 note.
+        ("# defaults", "depends_on_past", None),
+        ("# runs", "max_active_runs", None),
+    ],
+)
+def test_airflow_2_idioms_point_at_airflow_3_and_at_prefect(
+    tmp_path: Path, marker: str, name: str, airflow3: str | None
+) -> None:
+    finding = on_line(scanned(tmp_path, AIRFLOW2), AIRFLOW2, marker, name)
+    if airflow3 is None:
+        assert finding.airflow3 is None
+    else:
+        assert airflow3 in (finding.airflow3 or ""), finding.airflow3
+        assert any(flag.startswith("Airflow 2") for flag in finding.flags)
+    assert finding.match.effort != "none" and finding.dags == ["legacy"]
+
+
+NEWER_SYNTAX = """
+from airflow.sdk import DAG
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+type Rows = list[dict[str, str]]
+
+
+def first[T](items: list[T]) -> T:
+    return items[0]
+
+
+with DAG("modern", schedule="@daily", catchup=False):
+    EmptyOperator(task_id=f"{ {"k": "v"}["k"] }")  # the task
+"""
+
+
+def test_a_file_needing_a_newer_python_is_parsed_by_one(tmp_path: Path) -> None:
+    from cookbook.audit.newer import newest_interpreter
+
+    interpreter = newest_interpreter()
+    if interpreter is None or interpreter.version < (3, 12):
+        pytest.skip("no Python 3.12 or newer on this machine")
+    with pytest.raises(SyntaxError):
+        compile(NEWER_SYNTAX, "modern.py", "exec")  # this interpreter cannot read it...
+    scan = scanned(tmp_path, NEWER_SYNTAX, name="modern.py")
+    # ...the newer one can: the DAG and its task are found where they are, and the note says how it was read.
+    assert [d.dag_id for d in scan.dags] == ["modern"]
+    assert on_line(scan, NEWER_SYNTAX, "# the task", "EmptyOperator").dags == ["modern"]
+    assert scan.notes[0].severity == "info" and scan.notes[0].message.startswith(f"parsed with {interpreter.name}")
+
+
+def test_a_file_that_does_not_parse_is_named_with_its_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cookbook.audit import walk
+
+    dags = tmp_path / "dags"
+    write(dags / "modern.py", NEWER_SYNTAX)
+    write(dags / "broken.py", "from airflow.sdk import DAG\nwith DAG('broken',\n")
+    result = cookbook("audit", str(dags))
+    assert result.returncode == 0 and "Traceback" not in result.stdout + result.stderr
+    assert "broken.py: syntax error at line 2" in " ".join(result.stdout.split())
+    # With no newer Python to try, the file is named as needing one, not dropped.
+    monkeypatch.setattr(walk, "newest_interpreter", lambda: None)
+    report = audit(dags, PROJECT_ROOT)
+    notes = {n.path: n.message for n in report.all_notes}
+    assert "no newer Python found to try" in notes["modern.py"] and "syntax error at line" in notes["modern.py"]
+
+
+def test_the_terminal_summary_fits_a_screen_and_the_detail_is_behind_a_flag(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "120"}
+    run = [*COOKBOOK, "audit", str(CORPUS)]
+    summary = subprocess.run(run, capture_output=True, text=True, timeout=120, env=env)
+    assert summary.returncode == 0, summary.stderr
+    lines = summary.stdout.splitlines()
+    assert len(lines) <= 40
+    # Coverage and effort first, right after the headline (which may wrap).
+    assert lines[0].startswith("Audit of") and any(line.startswith("Coverage:") for line in lines[:3])
+    assert "effort by use:" in summary.stdout and "--detail" in summary.stdout
+    assert "Constructs, most used first" not in summary.stdout
+    assert "broken.py" in summary.stdout  # a file not read is named even in the summary
+    detail = subprocess.run([*run, "--detail"], capture_output=True, text=True, timeout=120, env=env)
+    assert "Constructs, most used first" in detail.stdout and "DAGs" in detail.stdout
+
+
+def test_the_written_reports_hold_every_finding_and_grade(tmp_path: Path) -> None:
+    plan_md, plan_json = tmp_path / "plan.md", tmp_path / "plan.json"
+    assert cookbook("audit", str(CORPUS), "--output", str(plan_md)).returncode == 0
+    assert cookbook("audit", str(CORPUS), "--output", str(plan_json)).returncode == 0
+    report = AuditReport.model_validate_json(plan_json.read_text(encoding="utf-8"))
+    markdown = plan_md.read_text(encoding="utf-8")
+    for heading in ("## Coverage", "## Constructs", "## DAGs", "## Per DAG", "## Notes", "## Recipes"):
+        assert heading in markdown
+    for row in report.constructs:
+        assert f"| {row.uses} |" in markdown and row.label.split("(")[0] in markdown
+        if row.pointer:
+            assert row.pointer.replace("|", "\\|") in markdown
+        if row.airflow3:
+            assert f"Airflow 3: {row.airflow3}" in markdown
+
+
+def test_the_corpus_coverage_is_the_figure_published_in_the_readme() -> None:
+    report = audit(CORPUS, PROJECT_ROOT)
+    coverage = report.coverage
+    assert coverage.uses_percent >= 90 and not report.unmapped(), [r.label for r in report.unmapped()]
+    assert {n.path for n in report.all_notes if n.severity == "skipped"} == {"broken.py"}
+    assert [d.dag_id for s in report.files if s.path == "modern_syntax.py" for d in s.dags] == ["modern_syntax"]
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert f"{coverage.uses_percent:.0f}% of the {coverage.uses} construct uses" in readme
+
+
+def test_override_of_an_imported_task_is_read(tmp_path: Path, empty_cookbook: Path) -> None:
+    source = """
+    from airflow.sdk import DAG
+    from company.tasks import extract
+
+    with DAG("reuse", schedule=None):
+        extract.override(task_id="extract_eu", retries=2)("eu")  # imported task
+        extract.override_something()  # not an override
+    """
+    scan = scanned(tmp_path, source, empty_cookbook)
+    override = on_line(scan, source, "# imported task", "override")
+    assert override.label == ".override()" and override.match.effort == "generic"
+    assert on_line(scan, source, "# imported task", "retries").kind == "retry"
+    assert by_line(scan, textwrap.dedent(source).lstrip(), "# not an override") == []
+
+
+def test_a_concept_spelling_a_dict_s_keys_is_about_those_keys(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "retrying", [('default_args={"retries": ..., "retry_delay": ...}', "mechanical")])
+    write_recipe(root, "mailing", [('default_args={"email": [...], "email_on_failure": True}', "judgment")])
+    source = """
+    from airflow.sdk import DAG
+
+    with DAG("a", schedule=None, default_args={"retries": 1}):  # retries only
+        pass
+    with DAG("b", schedule=None, default_args={"email": ["x@example.com"], "retries": 1}):  # both
+        pass
+    """
+    scan = scanned(tmp_path, source, root)
+    retries_only = on_line(scan, source, "# retries only", "default_args")
+    assert (retries_only.match.recipes, retries_only.match.effort) == (["retrying"], "mechanical")
+    assert retries_only.keys == ["retries"]
+    both = on_line(scan, source, "# both", "default_args")
+    assert set(both.match.recipes) == {"retrying", "mailing"} and both.match.effort == "judgment"
+
+
+def test_a_sensor_argument_is_matched_by_concepts_about_sensors_like_it(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "trigger", [("wait_for_completion=True, poke_interval", "mechanical")])
+    write_recipe(root, "waiting", [('mode="poke" / "reschedule", poke_interval, timeout', "judgment")])
+    write_recipe(
+        root, "storage", [('S3KeySensor(bucket_key=..., poke_interval=..., timeout=..., mode="poke")', "mechanical")]
+    )
+    write_recipe(root, "sensing", [("sensor timeout / AirflowSensorTimeout", "mechanical")])
+    source = """
+    from airflow.sdk import DAG
+    from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+    from airflow.providers.http.sensors.http import HttpSensor
+
+    with DAG("sensing", schedule=None):
+        HttpSensor(task_id="api", endpoint="health", poke_interval=60, timeout=600)  # http
+        S3KeySensor(task_id="key", bucket_key="k", poke_interval=60, timeout=600)  # s3
+    """
+    scan = scanned(tmp_path, source, root)
+
+    def recipes(marker: str, name: str) -> list[str]:
+        return on_line(scan, source, marker, name).match.recipes
+
+    # An HttpSensor's poke_interval is not TriggerDagRunOperator's (`wait_for_completion=True` is unmet), and its
+    # timeout is not S3KeySensor's: the concepts about sensors in general decide.
+    assert recipes("# http", "poke_interval") == ["waiting"]
+    assert recipes("# http", "timeout") == ["sensing"]
+    assert recipes("# s3", "poke_interval") == ["storage"]
+    assert recipes("# s3", "timeout") == ["storage"]
+
+
+def test_classes_building_an_argument_are_matched_as_that_argument(tmp_path: Path) -> None:
+    root = tmp_path / "cookbook"
+    write_recipe(root, "retrying", [("retry_policy=ExceptionRetryPolicy(rules=[RetryRule(...)])", "mechanical")])
+    source = """
+    from airflow.sdk import DAG, task
+    from airflow.sdk.definitions.retry import ExceptionRetryPolicy, RetryRule
+
+    POLICY = ExceptionRetryPolicy(rules=[RetryRule(ValueError)])  # the policy
+
+    with DAG("policy", schedule=None):
+        @task(retry_policy=POLICY)
+        def work(): ...
+
+        work()
+    """
+    scan = scanned(tmp_path, source, root)
+    for name in ("ExceptionRetryPolicy", "RetryRule"):
+        assert on_line(scan, source, "# the policy", name).match.recipes == ["retrying"], name

@@ -22,7 +22,17 @@ SECTIONS = [
 ]
 INCLUDE = re.compile(r"<!-- code: ([^\s:]+):([a-z0-9_]+) -->")
 ISSUE_LINK = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+/(?:issues|pull|discussions)/\d+")
-ALLOWED_IN_FLOWS = {"prefect", "prefect_shell", "pydantic", "httpx", "__future__"}
+ALLOWED_IN_FLOWS = {
+    "prefect",
+    "prefect_aws",
+    "prefect_dask",
+    "prefect_email",
+    "prefect_shell",
+    "prefect_sqlalchemy",
+    "pydantic",
+    "httpx",
+    "__future__",
+}
 
 
 def by_name(name: str) -> Recipe:

@@ -18,7 +18,8 @@ import pytest
 from cookbook.compare import status_of_side
 from cookbook.harness import Harness
 from cookbook.recipe import PostgresDatabase, SmtpServer, discover
-from cookbook.services import Hosts, ServiceUnavailable, postgres, smtp
+from cookbook.services import postgres, smtp
+from cookbook.services.base import Hosts, ServiceUnavailable
 
 SIDES = ("airflow", "prefect")
 

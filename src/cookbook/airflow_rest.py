@@ -6,7 +6,9 @@ imports nothing from Airflow: only httpx.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +65,24 @@ class AirflowRest:
                 answer = self.client.patch(f"/pools/{name}", json=body)
             answer.raise_for_status()
             self.known_pools[name] = slots
+
+    @contextlib.contextmanager
+    def connections(self, bodies: list[dict[str, Any]]) -> Iterator[None]:
+        """These connections (REST `ConnectionBody`s) for the block's duration, as an operator adds them with
+        `airflow connections add`: task processes under a scheduler read them from the API server, not from the
+        harness's environment. Deleted afterwards, so the next case starts without them."""
+        made = []
+        try:
+            for body in bodies:
+                answer = self.client.post("/connections", json=body)
+                if answer.status_code == 409:
+                    answer = self.client.patch(f"/connections/{body['connection_id']}", json=body)
+                answer.raise_for_status()
+                made.append(body["connection_id"])
+            yield
+        finally:
+            for connection_id in made:
+                self.client.delete(f"/connections/{connection_id}")
 
     def trigger(self, dag_id: str, conf: dict[str, Any], logical_date: str | None, timeout: float) -> str:
         """Wait until the dag-processor has parsed the DAG, then start a run; returns its run_id."""

@@ -1,7 +1,7 @@
 """`cookbook`: list the recipes, prove each one by running both engines, audit a folder of DAGs against them.
 
 Exit codes: 0 every compared case has parity (and any list or audit), 1 a case differs (or a side failed to run),
-2 bad usage (an audit of a path that does not exist included).
+2 bad usage (an audit of a path that does not exist included; for verify, files that cannot be loaded).
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from cookbook.harness import CaseRun, Harness, HarnessError
-from cookbook.recipe import PROJECT_ROOT, RecipeError, discover
+from cookbook.recipe import PROJECT_ROOT, Recipe, RecipeError, discover
 from cookbook.selection import UsageError, select
 
 EXIT_PARITY, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
@@ -56,6 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--keep", action="store_true", help="keep the engines' homes and working directories")
     comp.set_defaults(func=_compare)
 
+    verify = sub.add_parser(
+        "verify", help="run your own DAG and its Prefect translation through the harness, on your cases"
+    )
+    verify.add_argument("dag", type=Path, metavar="DAG.py", help="the Airflow DAG file")
+    verify.add_argument("flow", type=Path, metavar="FLOW.py", help="the Prefect flow file that translates it")
+    verify.add_argument(
+        "--case",
+        "--cases",
+        dest="cases",
+        type=Path,
+        required=True,
+        metavar="CASES.yaml",
+        help="the cases, in the schema of recipes/<recipe>.cases.yaml (dag_id, flow_name: found in the files)",
+    )
+    verify.add_argument("--only", action="append", default=[], metavar="CASE", help="only this case (repeatable)")
+    verify.add_argument("--show-code", action="store_true", help="print the DAG and the flow side by side")
+    verify.add_argument("--json", type=Path, help="also write every case's reports and verdict to this file")
+    verify.add_argument("--prefect-api-url", help="run the Prefect side against this server instead of starting one")
+    verify.add_argument("--keep", action="store_true", help="keep the engines' homes and working directories")
+    verify.set_defaults(func=_verify)
+
     audit = sub.add_parser("audit", help="inventory a folder of Airflow DAGs: what each uses, which recipe shows it")
     audit.add_argument("path", type=Path, help="a dags/ folder (or one DAG file); read, never imported")
     audit.add_argument(
@@ -63,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("--output", type=Path, help="write the markdown or JSON report to this file")
     audit.add_argument("--max-file-size", type=float, default=2.0, metavar="MB", help="skip larger files (default: 2)")
-    audit.add_argument("--dags", type=int, default=50, metavar="N", help="DAG rows on screen (default: 50; 0: all)")
+    audit.add_argument("--detail", action="store_true", help="on screen: the per-construct and per-DAG tables too")
+    audit.add_argument("--dags", type=int, default=50, metavar="N", help="DAG rows with --detail (50; 0: all)")
     audit.set_defaults(func=_audit)
 
     mutate = sub.add_parser("mutate", help="mutation testing: does some parity case notice a fault put in a flow?")
@@ -102,7 +124,27 @@ def _list(args: argparse.Namespace, console: Console) -> int:
 
 
 def _compare(args: argparse.Namespace, console: Console) -> int:
-    selection = select(args.root, args.recipes, args.case)
+    return _run(args, console, select(args.root, args.recipes, args.case), args.root)
+
+
+def _verify(args: argparse.Namespace, console: Console) -> int:
+    from cookbook.verify import load_failure, load_pair, select_cases, staged
+
+    pair = load_pair(args.dag, args.flow, args.cases)
+    cases = select_cases(pair, args.only)
+    with staged([pair]) as (root, (copy,)):
+        return _run(args, console, [(copy, cases)], root, load_failure)
+
+
+def _run(
+    args: argparse.Namespace,
+    console: Console,
+    selection: list[tuple[Recipe, list[str]]],
+    root: Path,
+    stop_if: Callable[[CaseRun], str | None] | None = None,
+) -> int:
+    """Run the selected cases in one batch and show them; `stop_if`: a run that makes going on pointless (its
+    one-line reason is a usage error)."""
     if args.show_code:
         from cookbook.render import code_columns
 
@@ -122,7 +164,7 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
             status.update(" · ".join(progress[e] for e in sorted(progress)))
 
         with Harness(
-            root=args.root,
+            root=root,
             prefect_api_url=args.prefect_api_url,
             on_progress=on_progress,
             keep=args.keep,
@@ -138,6 +180,8 @@ def _compare(args: argparse.Namespace, console: Console) -> int:
                 for case_name in cases:
                     status.update(f"running {recipe.name} · {case_name} on both engines…")
                     run = harness.run_case(recipe, recipe.cases_by_name[case_name])
+                    if stop_if is not None and (reason := stop_if(run)):
+                        raise UsageError(reason)
                     runs.append(run)
                     if single or not run.verdict.parity:
                         console.print(case_panel(run))
@@ -158,7 +202,7 @@ def _audit(args: argparse.Namespace, console: Console) -> int:
     chosen = args.format or ("rich" if not args.output else "json" if args.output.suffix == ".json" else "markdown")
     report = audit(args.path, args.root, max_bytes=int(args.max_file_size * 1_000_000))
     if chosen == "rich":
-        print_rich(report, console, args.dags)
+        print_rich(report, console, args.dags, args.detail)
         return EXIT_PARITY
     text = json_report(report) if chosen == "json" else markdown(report)
     if not args.output:

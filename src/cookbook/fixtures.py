@@ -7,11 +7,14 @@ imported here too, so `from cookbook.fixtures import expand` keeps working.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import hmac
 import json
+import math
 import secrets
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,20 +36,27 @@ def make_secrets(names: list[str]) -> dict[str, str]:
 class ApiLog:
     authorized: int = 0  # also the turn of the next authorized request in the API's `responses`
     rejected: int = 0
+    health_checks: int = 0
+    throttled: int = 0  # requests refused again because they came before a Retry-After had passed
+    refused_until: float = 0.0  # time.monotonic() at which the last Retry-After has passed
+    refused_with: int = 0  # the status that Retry-After came with
+    refused_as_date: bool = False  # and whether it was an HTTP-date
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class JsonApi:
     """GET /data answers the configured JSON document, but only with `Authorization: Bearer <token>`.
 
-    One listener per address: the shared one (`${http.<name>.url}`, unless the API scripts `responses`) and one per
-    side (`${http.<name>.<side>.url}`), each with its own log, so a scripted outage counts each side on its own.
+    One listener per address: the shared one (`${http.<name>.url}`, unless the API scripts `responses` or a slow
+    start) and one per side (`${http.<name>.<side>.url}`), each with its own log, so a scripted outage counts each
+    side on its own. With `page_size`, GET /data?page=N answers one page; GET /health needs no token.
     """
 
     def __init__(self, spec: HttpApi, token: str, sides: tuple[str, ...] = ENGINES) -> None:
         self.spec = spec
         self.closing = threading.Event()
-        labels = [*([] if spec.responses else [""]), *sides]
+        counted = bool(spec.responses) or spec.not_ready_checks > 0
+        labels = [*([] if counted else [""]), *sides]
         self.logs = {label: ApiLog() for label in labels}
         expected = f"Bearer {token}".encode()
         self.servers = {
@@ -60,35 +70,73 @@ class JsonApi:
 
     def _handler(self, log: ApiLog, expected: bytes) -> type[BaseHTTPRequestHandler]:
         payload = json.dumps(self.spec.data).encode()
-        script, closing = self.spec.responses, self.closing
+        script, closing, api = self.spec.responses, self.closing, self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                if path == "/health":  # a readiness probe: no token, like most health endpoints
+                    with log.lock:
+                        check = log.health_checks
+                        log.health_checks += 1
+                    if check < api.spec.not_ready_checks:
+                        self._answer(503, b'{"status": "starting"}')
+                    else:
+                        self._answer(200, b'{"status": "ok"}')
+                    return
                 given = self.headers.get("Authorization", "").encode()
                 if not hmac.compare_digest(given, expected):
                     with log.lock:
                         log.rejected += 1
                     self._answer(401, b'{"detail": "missing or wrong bearer token"}')
                     return
-                if self.path.split("?")[0] != "/data":
+                if path != "/data":
                     self._answer(404, b'{"detail": "not found"}')
                     return
                 with log.lock:
-                    turn = log.authorized
-                    log.authorized += 1
+                    left = log.refused_until - time.monotonic()
+                    if left > 0:  # back before the Retry-After passed: refused again, no turn taken
+                        log.throttled += 1
+                        status, as_date = log.refused_with, log.refused_as_date
+                    else:
+                        turn = log.authorized
+                        log.authorized += 1
+                if left > 0:
+                    self._refuse(status, left, as_date)
+                    return
                 scripted = script[turn] if turn < len(script) else ApiResponse()
                 if closing.wait(scripted.after_seconds):
                     return  # the case is over: nobody waits for this answer any more
                 if scripted.status == 200:
-                    self._answer(200, payload)
+                    status, body = api._page(query) if api.spec.page_size else (200, payload)
+                    self._answer(status, body)
+                elif scripted.retry_after is not None:
+                    seconds = float(scripted.retry_after)
+                    if scripted.retry_after_date:  # a date has whole seconds: the window ends on one
+                        seconds = math.ceil(time.time() + seconds) - time.time()
+                    with log.lock:
+                        log.refused_until = time.monotonic() + seconds
+                        log.refused_with, log.refused_as_date = scripted.status, scripted.retry_after_date
+                    self._refuse(scripted.status, seconds, scripted.retry_after_date)
                 else:
                     self._answer(scripted.status, json.dumps({"detail": f"scripted HTTP {scripted.status}"}).encode())
 
-            def _answer(self, status: int, body: bytes) -> None:
+            def _refuse(self, status: int, seconds: float, as_date: bool) -> None:
+                """Answer `status` with a Retry-After `seconds` from now: whole seconds, rounded up, or a date."""
+                if as_date:  # the window of a date ends on a whole second (see do_GET): that one
+                    value = email.utils.formatdate(round(time.time() + seconds), usegmt=True)
+                else:
+                    value = str(math.ceil(seconds))
+                detail = json.dumps({"detail": f"scripted HTTP {status}, retry after {value}"}).encode()
+                self._answer(status, detail, {"Retry-After": value})
+
+            def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(body)
                 except ConnectionError:
@@ -98,6 +146,19 @@ class JsonApi:
                 pass  # request lines would carry nothing secret, but they are noise in the compare output
 
         return Handler
+
+    def _page(self, query: str) -> tuple[int, bytes]:
+        """The status and body of GET /data?<query> when the API pages its `data`."""
+        raw = urllib.parse.parse_qs(query).get("page", ["1"])[-1]
+        number = int(raw) if raw.isdigit() else 0
+        if number < 1:
+            return 400, json.dumps({"detail": f"page must be a positive integer, not {raw!r}"}).encode()
+        data, size = self.spec.data, self.spec.page_size or 1
+        items = data if isinstance(data, list) else data["items"]
+        more = number * size < len(items)
+        rest = {} if isinstance(data, list) else data
+        page = {**rest, "items": items[(number - 1) * size : number * size], "page": number}
+        return 200, json.dumps({**page, "next_page": number + 1 if more else None}).encode()
 
     @property
     def variables(self) -> dict[str, str]:

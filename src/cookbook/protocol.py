@@ -38,6 +38,8 @@ class Job(BaseModel):
     logical_date: datetime | None = None
     scheduled_runs: list[datetime] = Field(default_factory=list)
     airflow_mode: Literal["dag_test", "scheduler"] = "dag_test"
+    airflow_executor: Literal["local", "celery"] = "local"
+    airflow_workers: int | None = None
     pools: dict[str, int] = Field(default_factory=dict)
     concurrency_limits: dict[str, int] = Field(default_factory=dict)
     tag_limits: dict[str, int] = Field(default_factory=dict)
@@ -77,6 +79,8 @@ class Job(BaseModel):
             logical_date=case.logical_date,
             scheduled_runs=case.scheduled_runs if engine == "prefect" else [],
             airflow_mode=recipe.meta.airflow_mode,
+            airflow_executor=recipe.meta.airflow_executor,
+            airflow_workers=case.airflow_workers if engine == "airflow" else None,
             pools=case.pools if engine == "airflow" else {},
             concurrency_limits=case.concurrency_limits if engine == "prefect" else {},
             tag_limits=case.tag_limits if engine == "prefect" else {},

@@ -92,6 +92,26 @@ class ApiResponse(Strict):
 
     status: int = Field(200, ge=200, le=599)
     after_seconds: float = Field(0.0, ge=0, description="Sent this long after the request (past a client timeout).")
+    retry_after: int | None = Field(
+        None,
+        ge=0,
+        description="With a 429 or 503: the Retry-After header, in seconds. Until they have passed, the API answers "
+        "every further GET /data of the side the same way (Retry-After: what is left, rounded up) without using up a "
+        "turn, as a rate limiter does: a client that comes back early is refused again.",
+    )
+    retry_after_date: bool = Field(
+        False,
+        description="Send Retry-After as an HTTP-date (the moment `retry_after` seconds from now, rounded up to "
+        "a whole second), the header's other form, instead of a number of seconds.",
+    )
+
+    @model_validator(mode="after")
+    def _retry_after_comes_with_429_or_503(self) -> ApiResponse:
+        if self.retry_after is not None and self.status not in (429, 503):
+            raise ValueError(f"retry_after goes with a 429 or a 503, not a {self.status}")
+        if self.retry_after_date and self.retry_after is None:
+            raise ValueError("retry_after_date needs a retry_after")
+        return self
 
 
 class HttpApi(Strict):
@@ -106,6 +126,27 @@ class HttpApi(Strict):
         "a hang); later ones get `data`. Each side counts its own at its own address, `${http.<name>.<engine>.url}` "
         "(`.host`, `.port`); an API with responses has no shared address, whose count would mix the sides.",
     )
+    page_size: int | None = Field(
+        None,
+        ge=1,
+        description="Serve `data` (a list, or a mapping with an `items` list) in pages: GET /data?page=N (from 1, "
+        'the default) answers {..., "items": [the Nth page], "page": N, "next_page": N + 1, or null on the last}. '
+        "Every page is one request, so it takes one turn of `responses`.",
+    )
+    not_ready_checks: int = Field(
+        0,
+        ge=0,
+        description='GET /health (no token needed) answers 503 {"status": "starting"} to a side\'s first N checks, '
+        'then 200 {"status": "ok"}: an API still starting. Counted per side, like `responses`.',
+    )
+
+    @model_validator(mode="after")
+    def _pages_need_items(self) -> HttpApi:
+        if self.page_size is not None:
+            items = self.data.get("items") if isinstance(self.data, dict) else self.data
+            if not isinstance(items, list):
+                raise ValueError("page_size needs data that is a list, or a mapping with an `items` list")
+        return self
 
 
 class PostgresDatabase(Strict):
@@ -360,6 +401,13 @@ class Case(Strict):
         "`airflow_backfill`, reported the same way (`task[i]` for the i-th run; failed if any run failed).",
     )
     pools: dict[str, int] = Field(default_factory=dict, description="Airflow pools: name -> slots.")
+    airflow_workers: int | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="Airflow side, `airflow_executor: celery`: how many `airflow celery worker` processes (one "
+        "task at a time each, named worker-1, worker-2, ...) consume the queue during this case (default 1).",
+    )
     concurrency_limits: dict[str, int] = Field(
         default_factory=dict, description="Prefect global concurrency limits (for `concurrency()`): name -> limit."
     )
@@ -447,6 +495,12 @@ class CasesFile(Strict):
         description="scheduler: run under Airflow's scheduler and a LocalExecutor (pools, parallelism), "
         "not dag.test(), which runs one task at a time.",
     )
+    airflow_executor: Literal["local", "celery"] = Field(
+        "local",
+        description="Scheduler mode only: celery runs the scheduler with a CeleryExecutor (broker: the machine's "
+        "Redis on 127.0.0.1:6379, result backend: the stack's PostgreSQL database) and each case's "
+        "`airflow_workers` Celery workers, instead of a LocalExecutor.",
+    )
     prefect_mode: Literal["call", "deployment"] = Field(
         "call",
         description="deployment: serve the flow module's `deployments()` with a Runner (what `serve()` does: each "
@@ -473,6 +527,14 @@ class CasesFile(Strict):
         uses = [c.name for c in self.cases if c.services]
         if uses and "messages" not in self.parity.compare:
             raise ValueError(f"cases {uses} use services: parity.compare must include messages")
+        return self
+
+    @model_validator(mode="after")
+    def _celery_needs_the_scheduler(self) -> CasesFile:
+        if self.airflow_executor == "celery" and self.airflow_mode != "scheduler":
+            raise ValueError("airflow_executor: celery needs airflow_mode: scheduler (dag.test() has no executor)")
+        if self.airflow_executor != "celery" and any(c.airflow_workers for c in self.cases):
+            raise ValueError("airflow_workers needs airflow_executor: celery (a LocalExecutor has no workers)")
         return self
 
     @model_validator(mode="after")

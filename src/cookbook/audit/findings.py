@@ -10,16 +10,21 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Effort = Literal["mechanical", "judgment", "redesign", "none"]
-"""How much work a construct takes to migrate; `none` means no recipe shows it yet."""
+Effort = Literal["nothing", "mechanical", "judgment", "redesign", "generic", "none"]
+"""How much work a construct takes to migrate. `mechanical`, `judgment` and `redesign` come from a recipe's concept;
+`nothing` is a setting Prefect needs no counterpart for (`catchup=False`), `generic` a pointer the audit's vocabulary
+gives where no recipe shows the construct (a provider operator without a recipe); `none` means neither."""
 
-EFFORT_ORDER: dict[Effort, int] = {"mechanical": 0, "judgment": 1, "redesign": 2, "none": 3}
+EFFORT_ORDER: dict[Effort, int] = {"nothing": 0, "mechanical": 1, "judgment": 2, "redesign": 3, "generic": 4, "none": 5}
 EFFORT_LABEL: dict[Effort, str] = {
+    "nothing": "nothing to do",
     "mechanical": "mechanical",
     "judgment": "needs judgment",
     "redesign": "needs redesign",
-    "none": "no recipe yet",
+    "generic": "generic pointer",
+    "none": "not mapped",
 }
+RECIPE_EFFORTS: frozenset[Effort] = frozenset({"mechanical", "judgment", "redesign"})
 
 Kind = Literal[
     "dag",
@@ -55,6 +60,8 @@ Kind = Literal[
     "exception",
     "dag_setting",
     "airflow_api",
+    "context",
+    "callable",
 ]
 
 
@@ -69,6 +76,14 @@ class Match(Model):
     effort: Effort = "none"
     concepts: list[str] = Field(default_factory=list, description="The `airflow` text of the concepts that decided.")
     via: str | None = Field(None, description="The identifier that matched: the construct itself or an alias.")
+    pointer: str | None = Field(
+        None, description="For `nothing` and `generic`: what to do in Prefect, from the audit's vocabulary."
+    )
+
+    @property
+    def covered(self) -> bool:
+        """A recipe, a generic pointer, or nothing to do: the construct has an answer."""
+        return self.effort != "none"
 
 
 class Finding(Model):
@@ -87,6 +102,9 @@ class Finding(Model):
     detail: str | None = None
     module: str | None = Field(None, description="Where the name was imported from, when it was.")
     flags: list[str] = Field(default_factory=list, description="e.g. `parse time`, `custom`, `Airflow 2 path`.")
+    airflow3: str | None = Field(None, description="For an Airflow 2 idiom: what Airflow 3 has instead.")
+    owner: str | None = Field(None, description="Whose argument it is, where that decides the match: `DAG`.")
+    keys: list[str] = Field(default_factory=list, description="For a dict argument (`default_args`): its keys.")
     dags: list[str] = Field(default_factory=list, description="The DAGs of the file that use it; empty: module level.")
     match: Match = Field(default_factory=Match)
 

@@ -9,10 +9,28 @@ from rich.table import Table
 from rich.text import Text
 
 from cookbook.audit.findings import EFFORT_LABEL, EFFORT_ORDER, Effort, Finding
-from cookbook.audit.report import AuditReport, Coverage
+from cookbook.audit.report import AuditReport, ConstructRow, Coverage
 
-EFFORT_STYLE: dict[Effort, str] = {"mechanical": "green", "judgment": "yellow", "redesign": "red", "none": "magenta"}
+EFFORT_STYLE: dict[Effort, str] = {
+    "nothing": "dim",
+    "mechanical": "green",
+    "judgment": "yellow",
+    "redesign": "red",
+    "generic": "cyan",
+    "none": "magenta",
+}
+EFFORT_SHORT: dict[Effort, str] = {
+    "nothing": "noth.",
+    "mechanical": "mech.",
+    "judgment": "judg.",
+    "redesign": "redes.",
+    "generic": "gen.",
+    "none": "none",
+}
 TOP_UNMAPPED = 10
+TOP_WORK = 10  # constructs in the summary's "most work" table
+TOP_SKIPPED = 5  # files not read, named in the summary
+LABEL_WIDTH, ANSWER_WIDTH = 36, 48  # the summary's table fits 110 columns
 
 
 def _effort(effort: Effort) -> Text:
@@ -30,12 +48,20 @@ def headline(report: AuditReport) -> str:
 
 def coverage_lines(coverage: Coverage) -> list[str]:
     efforts = " · ".join(f"{EFFORT_LABEL[e]} {coverage.by_effort.get(e, 0)}" for e in EFFORT_ORDER)
+    by = coverage.by_effort
     return [
-        f"{coverage.uses_percent:.0f}% of construct uses have a recipe ({coverage.mapped_uses} of {coverage.uses})",
-        f"{coverage.constructs_percent:.0f}% of distinct constructs have a recipe "
+        f"{coverage.uses_percent:.0f}% of construct uses are covered ({coverage.mapped_uses} of {coverage.uses}): "
+        f"{coverage.recipe_percent:.0f}% by a recipe ({coverage.recipe_uses}), {by.get('generic', 0)} by a generic "
+        f"pointer, {by.get('nothing', 0)} need nothing",
+        f"{coverage.constructs_percent:.0f}% of distinct constructs are covered "
         f"({coverage.mapped_constructs} of {coverage.constructs})",
         f"effort by use: {efforts}",
     ]
+
+
+def _answer(row: ConstructRow) -> str:
+    """Where the Prefect side is shown: the recipes, or the vocabulary's pointer."""
+    return ", ".join(row.recipes) or row.pointer or "-"
 
 
 def unmapped_line(report: AuditReport) -> str:
@@ -49,7 +75,49 @@ def unmapped_line(report: AuditReport) -> str:
 def _work(coverage: Coverage) -> int:
     """Uses that are not a mechanical change, the ones without a recipe counting double."""
     by = coverage.by_effort
-    return by.get("judgment", 0) + by.get("redesign", 0) * 2 + by.get("none", 0) * 2
+    return by.get("judgment", 0) + by.get("generic", 0) + by.get("redesign", 0) * 2 + by.get("none", 0) * 2
+
+
+def summary_report(report: AuditReport) -> Group:
+    """What fits a screen: coverage and effort first, the constructs needing most work, the files not read."""
+    parts: list[Table | Text] = [Text(f"Audit of {report.path}: {headline(report)}", style="bold")]
+    summary = Text()
+    summary.append("Coverage: ", style="bold")
+    summary.append("\n  ".join(coverage_lines(report.coverage)))
+    parts.append(summary)
+    weight = {"judgment": 1, "generic": 1, "redesign": 2, "none": 2}
+    work = sorted(
+        (row for row in report.constructs if row.effort in weight),
+        key=lambda r: (-weight[r.effort] * r.uses, r.label),
+    )[:TOP_WORK]
+    if work:
+        table = Table(title="Most work, by uses × effort", title_justify="left")
+        table.add_column("construct", no_wrap=True)
+        table.add_column("uses", justify="right", no_wrap=True)
+        table.add_column("effort", no_wrap=True)
+        table.add_column("recipe / Prefect", no_wrap=True)
+        for row in work:
+            answer = _answer(row)
+            answer = answer if len(answer) <= ANSWER_WIDTH else answer[: ANSWER_WIDTH - 1] + "…"
+            label = row.label if len(row.label) <= LABEL_WIDTH else row.label[: LABEL_WIDTH - 1] + "…"
+            table.add_row(Text(label), str(row.uses), _effort(row.effort), Text(answer))
+        parts.append(table)
+    tail = Text()
+    tail.append("Not mapped, most used: ", style="bold")
+    tail.append(unmapped_line(report))
+    skipped = [note for note in report.all_notes if note.severity == "skipped"]
+    if skipped:
+        tail.append(f"\nNot read ({len(skipped)}): ", style="bold")
+        tail.append("; ".join(f"{note.path}: {note.message}" for note in skipped[:TOP_SKIPPED]))
+        if len(skipped) > TOP_SKIPPED:
+            tail.append(f"; and {len(skipped) - TOP_SKIPPED} more")
+    airflow2 = sum(row.uses for row in report.constructs if row.airflow3)
+    if airflow2:
+        tail.append("\nAirflow 2 idioms: ", style="bold")
+        tail.append(f"{airflow2} uses (their Airflow 3 equivalent is in --detail and the written reports)")
+    tail.append("\nPer construct and per DAG: --detail (or --format markdown / json)", style="dim")
+    parts.append(tail)
+    return Group(*parts)
 
 
 def rich_report(report: AuditReport, max_dags: int = 0) -> Group:
@@ -61,8 +129,9 @@ def rich_report(report: AuditReport, max_dags: int = 0) -> Group:
         ("uses", "right"),
         ("files", "right"),
         ("DAGs", "right"),
-        ("recipe", "left"),
+        ("recipe / Prefect", "left"),
         ("effort", "left"),
+        ("Airflow 3", "left"),
     ]:
         constructs.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in report.constructs:
@@ -72,8 +141,9 @@ def rich_report(report: AuditReport, max_dags: int = 0) -> Group:
             str(row.uses),
             str(row.files),
             str(row.dags),
-            ", ".join(row.recipes) or "-",
+            Text(_answer(row)),
             _effort(row.effort),
+            Text(row.airflow3 or ""),
         )
     parts.append(constructs)
 
@@ -85,10 +155,9 @@ def rich_report(report: AuditReport, max_dags: int = 0) -> Group:
     else:
         title = "DAGs"
     dags = Table(title=title, title_justify="left")
-    for column in ("DAG", "file", "tasks", "schedule", "uses", "mech.", "judg.", "redes.", "none", "coverage", "flags"):
-        dags.add_column(
-            column, justify="right" if column in ("tasks", "uses", "mech.", "judg.", "redes.", "none") else "left"
-        )
+    counts = ("tasks", "uses", *EFFORT_SHORT.values())
+    for column in ("DAG", "file", "tasks", "schedule", "uses", *EFFORT_SHORT.values(), "coverage", "flags"):
+        dags.add_column(column, justify="right" if column in counts else "left")
     for row in shown:
         by = row.coverage.by_effort
         dags.add_row(
@@ -128,8 +197,9 @@ def rich_report(report: AuditReport, max_dags: int = 0) -> Group:
     return Group(*parts)
 
 
-def print_rich(report: AuditReport, console: Console, max_dags: int = 0) -> None:
-    console.print(rich_report(report, max_dags))
+def print_rich(report: AuditReport, console: Console, max_dags: int = 0, detail: bool = False) -> None:
+    """The summary; with `detail`, the per-construct and per-DAG tables before it."""
+    console.print(rich_report(report, max_dags) if detail else summary_report(report))
 
 
 # ---- markdown ------------------------------------------------------------------------------------------------------
@@ -160,17 +230,23 @@ def markdown(report: AuditReport) -> str:
         "|---|---|---:|---:|---:|---|---|---|",
     ]
     for row in report.constructs:
+        explained = "; ".join(_code(c) for c in row.concepts) or (
+            _cell(f"Prefect: {row.pointer}") if row.pointer else "-"
+        )
+        if row.airflow3:
+            explained += _cell(f" (Airflow 3: {row.airflow3})")
         lines.append(
             f"| {_code(row.label)} | {row.kind} | {row.uses} | {row.files} | {row.dags} | "
-            f"{', '.join(row.recipes) or '-'} | {EFFORT_LABEL[row.effort]} | "
-            f"{'; '.join(_code(c) for c in row.concepts) or '-'} |"
+            f"{', '.join(row.recipes) or '-'} | {EFFORT_LABEL[row.effort]} | {explained} |"
         )
     lines += [
         "",
         "## DAGs",
         "",
-        "| DAG | File | Tasks | Schedule | Uses | Mechanical | Judgment | Redesign | No recipe | Coverage | Flags |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "| DAG | File | Tasks | Schedule | Uses | "
+        + " | ".join(EFFORT_LABEL[e].capitalize() for e in EFFORT_ORDER)
+        + " | Coverage | Flags |",
+        "|---|---|---:|---|---:|" + "---:|" * len(EFFORT_ORDER) + "---:|---|",
     ]
     for row in report.dags:
         by = row.coverage.by_effort
@@ -211,7 +287,8 @@ def _finding_table(findings: list[Finding]) -> list[str]:
     rows = ["| Construct | Lines | Recipe | Effort |", "|---|---|---|---|"]
     for label, uses in sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0])):
         effort = max((f.match.effort for f in uses), key=EFFORT_ORDER.__getitem__)
-        recipes = ", ".join(dict.fromkeys(r for f in uses for r in f.match.recipes)) or "-"
+        pointer = next((f.match.pointer for f in uses if f.match.pointer), None)
+        recipes = ", ".join(dict.fromkeys(r for f in uses for r in f.match.recipes)) or _cell(pointer or "-")
         lines = ", ".join(str(n) for n in sorted({f.line for f in uses}))
         rows.append(f"| {_code(label)} | {lines} | {recipes} | {EFFORT_LABEL[effort]} |")
     return rows

@@ -1,7 +1,9 @@
 """The audit as a whole: scan every file, match every finding, and total them into a migration inventory.
 
 Coverage is counted twice, as a plan needs both: over uses (every place a construct appears: how much of the code
-has a recipe) and over distinct constructs (how many kinds of thing still lack one).
+has an answer) and over distinct constructs (how many kinds of thing still lack one). A construct is covered when a
+recipe shows it, when the audit's vocabulary gives it a generic pointer, or when Prefect needs nothing for it; the
+grades say which (`by_effort`), and `recipe_uses` counts the first kind alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import ConfigDict, Field, computed_field
 
 from cookbook.audit.catalog import Catalog
 from cookbook.audit.findings import EFFORT_ORDER, Dag, Effort, FileScan, Finding, Kind, Model, Note
-from cookbook.audit.walk import DEFAULT_MAX_BYTES, scan_file, walk
+from cookbook.audit.walk import DEFAULT_MAX_BYTES, FolderModules, scan_file, walk
 
 TASK_KINDS = frozenset({"operator", "sensor"})
 
@@ -30,7 +32,8 @@ class Coverage(Model):
     model_config = ConfigDict(extra="ignore")
 
     uses: int = 0
-    mapped_uses: int = 0
+    mapped_uses: int = Field(0, description="Uses with an answer: a recipe, a generic pointer or nothing to do.")
+    recipe_uses: int = Field(0, description="Uses a recipe shows.")
     constructs: int = 0
     mapped_constructs: int = 0
     by_effort: dict[Effort, int] = Field(default_factory=dict, description="Uses per effort class.")
@@ -39,6 +42,11 @@ class Coverage(Model):
     @property
     def uses_percent(self) -> float:
         return round(100.0 * self.mapped_uses / self.uses, 1) if self.uses else 0.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def recipe_percent(self) -> float:
+        return round(100.0 * self.recipe_uses / self.uses, 1) if self.uses else 0.0
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -58,6 +66,8 @@ class ConstructRow(Model):
     recipes: list[str]
     effort: Effort = Field(description="The most demanding effort among its uses.")
     concepts: list[str]
+    pointer: str | None = Field(None, description="The vocabulary's pointer, for `nothing` and `generic`.")
+    airflow3: str | None = Field(None, description="For an Airflow 2 idiom: what Airflow 3 has instead.")
 
 
 class DagRow(Model):
@@ -96,12 +106,13 @@ def coverage_of(findings: list[Finding]) -> Coverage:
     labels: dict[str, bool] = {}
     by_effort: Counter[Effort] = Counter()
     for finding in findings:
-        mapped = bool(finding.match.recipes)
+        mapped = finding.match.covered
         labels[finding.label] = labels.get(finding.label, False) or mapped
         by_effort[finding.match.effort] += 1
     return Coverage(
         uses=len(findings),
-        mapped_uses=sum(1 for f in findings if f.match.recipes),
+        mapped_uses=sum(1 for f in findings if f.match.covered),
+        recipe_uses=sum(1 for f in findings if f.match.recipes),
         constructs=len(labels),
         mapped_constructs=sum(labels.values()),
         by_effort={effort: by_effort[effort] for effort in EFFORT_ORDER if by_effort[effort]},
@@ -128,6 +139,8 @@ def construct_rows(scans: list[FileScan]) -> list[ConstructRow]:
                 recipes=list(dict.fromkeys(r for f in findings for r in f.match.recipes)),
                 effort=max((f.match.effort for f in findings), key=EFFORT_ORDER.__getitem__),
                 concepts=list(dict.fromkeys(c for f in findings for c in f.match.concepts)),
+                pointer=next((f.match.pointer for f in findings if f.match.pointer), None),
+                airflow3=next((f.airflow3 for f in findings if f.airflow3), None),
             )
         )
     rows.sort(key=lambda r: (-r.uses, r.label))
@@ -158,7 +171,8 @@ def audit(
     """Scan `path` (a folder or one file) and match what it uses against the recipes of `cookbook`."""
     catalog = catalog or Catalog.from_recipes(cookbook)
     found = walk(path)
-    scans = [scan_file(file, shown, max_bytes) for file, shown in found.files]
+    modules = FolderModules(path, max_bytes)
+    scans = [scan_file(file, shown, max_bytes, modules) for file, shown in found.files]
     notes = list(found.notes)
     if not found.files:
         notes.append(Note(path=".", severity="info", message="no Python file found"))

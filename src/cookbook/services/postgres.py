@@ -15,7 +15,7 @@ from psycopg import sql
 
 from cookbook.recipe import PostgresDatabase
 from cookbook.report import Engine
-from cookbook.services import Hosts, ServiceUnavailable
+from cookbook.services.base import Hosts, ServiceUnavailable
 
 HOST, PORT, ADMIN = "127.0.0.1", 5432, "postgres"
 SAMPLE_EVERY = 0.02  # seconds between two looks at pg_stat_activity: a query shorter than this may go unseen

@@ -16,7 +16,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from cookbook.recipe import SmtpServer
 from cookbook.report import Engine
-from cookbook.services import Hosts
+from cookbook.services.base import Hosts
 
 HOST = "127.0.0.1"
 logging.getLogger("mail.log").setLevel(logging.ERROR)
@@ -47,6 +47,9 @@ class _Mailbox:
         message = message_from_bytes(raw if isinstance(raw, bytes) else raw.encode(), policy=policy.default)
         body = message.get_body(preferencelist=("plain", "html"))
         text = body.get_content() if body is not None else ""
+        # SMTP carries CRLF line ends: a 7bit part keeps them, a base64 one (Airflow's utf-8 MIMEText) decodes to
+        # what the sender wrote. A reader sees the same lines either way, so they are compared as "\n".
+        text = text.replace("\r\n", "\n")
         with self.lock:
             self.received.append(
                 {

@@ -48,6 +48,7 @@ def unsupported(case: Case) -> str | None:
         "env": case.env,
         "delayed_files": case.delayed_files,
         "pools": case.pools,
+        "airflow_workers": case.airflow_workers,  # the stack's scheduler has a LocalExecutor, no Celery workers
         "concurrency_limits": case.concurrency_limits,
         "tag_limits": case.tag_limits,
         "respond": case.respond,

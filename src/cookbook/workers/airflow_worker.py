@@ -39,6 +39,8 @@ from cookbook.workers.common import (
 )
 from cookbook.workers.responder import report_problems
 
+CONNECTION_PREFIX = "AIRFLOW_CONN_"  # the case env entries that become connections under the scheduler
+
 
 def configure_environment(home: Path, dags_folder: Path) -> None:
     """Airflow reads its configuration at import time, so this runs before the first `import airflow`."""
@@ -118,7 +120,7 @@ class AirflowSide:
         self.dags_folder = dags_folder
         self.listener: RunListener | None = None
         self.channel: Channel | None = None
-        self.stack: SchedulerStack | None = None
+        self.stacks: dict[str, SchedulerStack] = {}  # by executor: local, celery
         self._stack_lock = threading.Lock()
         self._prestart: concurrent.futures.Future[SchedulerStack] | None = None
 
@@ -185,33 +187,46 @@ class AirflowSide:
         """Start the scheduler stack in the background, while the batch's dag.test() cases run."""
         self._prestart = concurrent.futures.ThreadPoolExecutor(1).submit(self.scheduler_stack)
 
-    def scheduler_stack(self) -> SchedulerStack:
+    def scheduler_stack(self, executor: str = "local") -> SchedulerStack:
         with self._stack_lock:
-            if self.stack is None:
-                stack = SchedulerStack(self.home / "scheduler", self.dags_folder)
+            if executor not in self.stacks:
+                home = self.home / ("scheduler" if executor == "local" else f"scheduler-{executor}")
+                stack = SchedulerStack(home, self.dags_folder, executor)
                 try:
-                    stack.start(lambda message: self.channel.progress(message) if self.channel else None)
+                    stack.start(self._progress)
                 except BaseException:
                     stack.stop()
                     raise
-                self.stack = stack
+                self.stacks[executor] = stack
                 atexit.register(stack.stop)
-            return self.stack
+            return self.stacks[executor]
+
+    def _progress(self, message: str) -> None:
+        if self.channel is not None:
+            self.channel.progress(message)
 
     def _run_scheduled(self, job: Job, report: SideReport) -> SideReport:
         """The DAG under Airflow's scheduler, triggered and read back through the REST API."""
-        if job.env:
-            report.error = SideError(kind="harness_error", message="env is not passed to scheduled task processes")
+        if others := sorted(key for key in job.env if not key.startswith(CONNECTION_PREFIX)):
+            message = f"env is not passed to scheduled task processes (only {CONNECTION_PREFIX}*): {', '.join(others)}"
+            report.error = SideError(kind="harness_error", message=message)
             return report
         try:
-            stack = self.scheduler_stack()
+            stack = self.scheduler_stack(job.airflow_executor)
         except StackUnavailable as exc:
             report.error = SideError(kind="unavailable", message=str(exc))
             return report
+        if job.airflow_executor == "celery":
+            stack.ensure_workers(job.airflow_workers or 1, self._progress)
         assert stack.rest is not None
         stack.rest.ensure_pools(job.pools)
-        if job.airflow_backfill is not None:
-            return self._run_backfill(job, stack, report)
+        with stack.rest.connections(_connection_bodies(job.env)):
+            if job.airflow_backfill is not None:
+                return self._run_backfill(job, stack, report)
+            return self._run_triggered(job, stack, report)
+
+    def _run_triggered(self, job: Job, stack: SchedulerStack, report: SideReport) -> SideReport:
+        assert stack.rest is not None
         logical_date = job.logical_date.isoformat() if job.logical_date else None
         began = time.perf_counter()
         with job_context(job), airflow_hitl.responding(job, stack.rest) as responder:
@@ -317,6 +332,23 @@ class AirflowSide:
         failed = [f"{name}: {t.error or t.engine_state}" for name, t in report.tasks.items() if t.error]
         if report.run_state is RunState.FAILED:
             report.error = SideError(kind="run_error", message="; ".join(failed) or "the DAG run failed")
+
+
+def _connection_bodies(env: dict[str, str]) -> list[dict[str, Any]]:
+    """The case's `AIRFLOW_CONN_<ID>` entries (a URI or Airflow's JSON form) as REST connection bodies: under a
+    scheduler the task processes do not inherit the worker's environment, so each becomes a real connection."""
+    from airflow.models.connection import Connection
+
+    bodies = []
+    for key, value in sorted(env.items()):
+        conn_id = key.removeprefix(CONNECTION_PREFIX).lower()
+        if value.lstrip().startswith("{"):
+            conn = Connection.from_json(value, conn_id=conn_id)
+        else:
+            conn = Connection(conn_id=conn_id, uri=value)
+        fields = ("conn_type", "host", "port", "login", "password", "schema", "extra")
+        bodies.append({"connection_id": conn_id, **{field: getattr(conn, field) for field in fields}})
+    return bodies
 
 
 def _set_variables(variables: dict[str, Any]) -> None:

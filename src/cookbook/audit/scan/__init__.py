@@ -23,18 +23,23 @@ import ast
 
 from cookbook.audit.findings import FileScan, Note
 from cookbook.audit.scan.attribution import _Scanner
-from cookbook.audit.scan.base import Ref
+from cookbook.audit.scan.base import Ref, SharedModules
 from cookbook.audit.scan.calls import AIRFLOW2_MODULES
 
-__all__ = ["AIRFLOW2_MODULES", "Ref", "scan_source"]
+__all__ = ["AIRFLOW2_MODULES", "Ref", "SharedModules", "scan_source", "scan_tree"]
 
 
-def scan_source(source: bytes | str, path: str) -> FileScan:
-    """Scan a file's text. Raises SyntaxError or ValueError (NUL bytes) when it is not Python source."""
+def scan_source(source: bytes | str, path: str, modules: SharedModules | None = None) -> FileScan:
+    """Scan a file's text. Raises SyntaxError or ValueError (NUL bytes) when it is not Python source.
+    `modules` reads names the file imports from the audited folder (a shared `default_args`)."""
     tree = ast.parse(source, filename=path)
-    scanner = _Scanner(path)
+    return scan_tree(tree, path, len(source), modules)
+
+
+def scan_tree(tree: ast.Module, path: str, size: int, modules: SharedModules | None = None) -> FileScan:
+    """Scan a file already parsed (by a newer Python, see `audit/newer.py`)."""
+    scanner = _Scanner(path, modules)
     scanner.run(tree)
-    size = len(source)
     scan = FileScan(path=path, size=size, dags=[s.dag for s in scanner.dags], findings=scanner.findings)
     if not scanner.dags:
         message = "no DAG defined" if scanner.findings else "no DAG and no Airflow construct"

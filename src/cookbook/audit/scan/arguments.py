@@ -6,11 +6,13 @@ What each argument name means comes from `vocabulary.py` (`DAG_ARGS`, `TASK_ARGS
 from __future__ import annotations
 
 import ast
+import re
 
 from cookbook.audit.findings import Kind
 from cookbook.audit.scan.base import ScannerBase, _DagState, _short
 from cookbook.audit.vocabulary import (
     ANY,
+    ARG_ALIASES,
     DAG_ARGS,
     DAG_ARGS_IGNORED,
     DOC_ARGS,
@@ -18,6 +20,7 @@ from cookbook.audit.vocabulary import (
     SCHEDULE_ARGS,
     SENSOR_ARGS,
     TASK_ARGS,
+    TASK_CALLABLE_ARGS,
     TEMPLATE_ALIASES,
     VALUED_ARGS,
     classify_schedule,
@@ -27,8 +30,14 @@ from cookbook.audit.vocabulary import (
 
 
 def _valued(name: str, value: str) -> str:
-    """`=all_done` for an argument whose value tells constructs apart; a class path is no category."""
-    return f"={value}" if name in VALUED_ARGS and value != ANY and len(value) <= 24 else ""
+    """`=all_done` for an argument whose value tells constructs apart; a class path or free text is no category, but
+    a category of any length is (`trigger_rule=none_failed_min_one_success`)."""
+    if name not in VALUED_ARGS or value == ANY:
+        return ""
+    return f"={value}" if len(value) <= 24 or _CATEGORY.fullmatch(value) else ""
+
+
+_CATEGORY = re.compile(r"@?[a-z][a-z0-9_]*")
 
 
 class ArgumentReader(ScannerBase):
@@ -40,7 +49,7 @@ class ArgumentReader(ScannerBase):
             if kw.arg is None or kw.arg in DAG_ARGS_IGNORED:
                 continue
             if kw.arg == "default_args":
-                self._default_args(kw.value)
+                self._default_args(kw.value, owner="DAG")
             elif kw.arg in SCHEDULE_ARGS:
                 scheduled = True
                 value = classify_schedule(self._resolve(kw.value))
@@ -56,10 +65,11 @@ class ArgumentReader(ScannerBase):
                     kwargs={kw.arg: value},
                     detail=_short(self._resolve(kw.value)),
                     flags=flags,
+                    owner="DAG",
                 )
                 state.dag.schedule = label
             else:
-                self._arg(DAG_ARGS.get(kw.arg, "dag_setting"), kw.arg, kw)
+                self._arg(DAG_ARGS.get(kw.arg, "dag_setting"), kw.arg, kw, owner="DAG")
             self._visit_value(kw)
         if not scheduled and state.dag.how != "asset":
             state.dag.schedule = "not set"
@@ -72,22 +82,35 @@ class ArgumentReader(ScannerBase):
                 detail="no schedule: none on Airflow 3, daily on Airflow 2",
             )
 
-    def _arg(self, kind: Kind, name: str, kw: ast.keyword, prefix: str = "") -> None:
+    def _arg(self, kind: Kind, name: str, kw: ast.keyword, prefix: str = "", owner: str | None = None) -> None:
         resolved = self._resolve(kw.value)
         value = normalise_value(name, resolved)
         label = f"{prefix}{name}{_valued(name, value)}"
-        self._emit(kind, name, kw, label=label, kwargs={name: value}, detail=_short(resolved))
+        aliases = list(ARG_ALIASES.get(name, ()))
+        self._emit(
+            kind, name, kw, label=label, aliases=aliases, kwargs={name: value}, detail=_short(resolved), owner=owner
+        )
 
-    def _default_args(self, value: ast.expr) -> None:
+    def _default_args(self, value: ast.expr, owner: str | None = None) -> None:
+        """`default_args` itself, then each key as the task argument it is (`default_args: retries` is `retries`)."""
+        shared = self._shared_module(value)
         items = self._dict_items(value)
         if items is None:
-            self._emit("default_args", "default_args", value, detail="not a literal dict: keys unknown")
+            detail = "not a literal dict: keys unknown"
+            if isinstance(value, ast.Name) and value.id in self.imports:
+                detail = f"imported from {self.imports[value.id][0]}, not found in the audited folder: keys unknown"
+            self._emit("default_args", "default_args", value, kwargs={"default_args": ANY}, detail=detail, owner=owner)
             return
+        detail = f"from {shared}" if shared else None
+        dict_use = self._emit(
+            "default_args", "default_args", value, kwargs={"default_args": ANY}, detail=detail, owner=owner
+        )
+        dict_use.keys = list(dict.fromkeys(key for key, _ in items))
         for key, node in items:
             resolved = self._resolve(node)
             normalised = normalise_value(key, resolved)
             label = f"default_args: {key}{_valued(key, normalised)}"
-            aliases = ["conn_id", "default_args"] if key.endswith("conn_id") and key != "conn_id" else ["default_args"]
+            aliases = ["conn_id"] if key.endswith("conn_id") and key != "conn_id" else list(ARG_ALIASES.get(key, ()))
             self._emit(
                 "default_args",
                 key,
@@ -126,17 +149,19 @@ class ArgumentReader(ScannerBase):
                 found.setdefault(param, normalise_value(param, self._resolve(arg)))
         return found
 
-    def _task_args(self, keywords: list[ast.keyword], *, sensor: bool) -> None:
+    def _task_args(self, keywords: list[ast.keyword], *, sensor: bool, owner: str | None = None) -> None:
         for kw in keywords:
             if kw.arg is None:
                 continue
             kind = TASK_ARGS.get(kw.arg) or (SENSOR_ARGS.get(kw.arg) if sensor else None)
             if kind:
-                self._arg(kind, kw.arg, kw)
+                self._arg(kind, kw.arg, kw, owner=owner)
+            elif kw.arg in TASK_CALLABLE_ARGS:
+                self._arg(TASK_CALLABLE_ARGS[kw.arg], kw.arg, kw, owner=owner)
             elif kw.arg.endswith("conn_id"):
                 self._connection(kw)
             elif kw.arg == "default_args":
-                self._default_args(kw.value)
+                self._default_args(kw.value, owner="task")
 
     def _connection(self, kw: ast.keyword) -> None:
         assert kw.arg is not None

@@ -7,11 +7,16 @@ readers of the other modules of this package each add one concern on top of `Sca
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
 from cookbook.audit.findings import Dag, Finding, Kind
+from cookbook.audit.vocabulary import AIRFLOW2_NAMES, airflow3_equivalent
+
+SharedModules = Callable[[str, str], ast.expr | None]
+"""(module as imported, name) -> the value a module of the audited folder assigns to that name, or None."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +28,11 @@ class Ref:
 
     @property
     def airflow(self) -> bool:
-        return self.module is not None and (self.module == "airflow" or self.module.startswith("airflow."))
+        """Airflow's own API; the example DAGs' helpers (`airflow.example_dags.libs.helper`) are user code."""
+        module = self.module
+        if module is None or module.startswith("airflow.example_dags"):
+            return False
+        return module == "airflow" or module.startswith("airflow.")
 
     @property
     def last(self) -> str:
@@ -70,8 +79,10 @@ def _short(node: ast.expr) -> str | None:
 class ScannerBase(ast.NodeVisitor):
     """The state of one file's walk, findings, and names (imports, assignments, literal text)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, modules: SharedModules | None = None) -> None:
         self.stem = PurePosixPath(path).stem  # what `Path(__file__).stem` makes a DAG id
+        self.modules = modules
+        self.context_names: list[set[str]] = [set()]  # per function: names holding the task context
         # local name -> (module, imported name or None for a module)
         self.imports: dict[str, tuple[str, str | None]] = {}
         self.scopes: list[dict[str, ast.expr]] = [{}]
@@ -92,6 +103,8 @@ class ScannerBase(ast.NodeVisitor):
         self.task_functions: set[str] = set()
         self.operator_calls: set[int] = set()
         self.operator_vars: set[str] = set()
+        self.operator_dags: dict[int, str] = {}  # an operator call -> the DAG it belongs to
+        self.task_dags: dict[str, str] = {}  # a variable holding a task -> that task's DAG
         self.handled: set[int] = set()
         self.expanded: dict[int, list[ast.keyword]] = {}  # a `.partial(...)` call -> its `.expand(...)` arguments
 
@@ -114,7 +127,14 @@ class ScannerBase(ast.NodeVisitor):
         detail: str | None = None,
         module: str | None = None,
         flags: list[str] | None = None,
+        owner: str | None = None,
     ) -> Finding:
+        flags = list(flags or [])
+        airflow3 = airflow3_equivalent(construct, module) or next(
+            (AIRFLOW2_NAMES[alias] for alias in aliases or [] if alias in AIRFLOW2_NAMES), None
+        )
+        if airflow3 and not any(flag.startswith("Airflow 2") for flag in flags):
+            flags.append("Airflow 2")
         finding = Finding(
             kind=kind,
             name=construct,
@@ -124,7 +144,9 @@ class ScannerBase(ast.NodeVisitor):
             kwargs=kwargs or {},
             detail=detail,
             module=module,
-            flags=flags or [],
+            flags=flags,
+            airflow3=airflow3,
+            owner=owner,
         )
         self.findings.append(finding)
         if self.dag_stack:
@@ -146,7 +168,7 @@ class ScannerBase(ast.NodeVisitor):
                 self.imports[root] = (root, None)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = node.module or ""
+        module = "." * node.level + (node.module or "")  # `from .defaults import X` is `.defaults`
         for alias in node.names:
             if alias.name != "*":
                 self.imports[alias.asname or alias.name] = (module, alias.name)
@@ -174,7 +196,8 @@ class ScannerBase(ast.NodeVisitor):
         return Ref(".".join(chain[start:]), module)
 
     def _resolve(self, node: ast.expr) -> ast.expr:
-        """A name's assigned value, when the file assigns it once in reach (module constants, local dicts)."""
+        """A name's assigned value, when the file assigns it once in reach (module constants, local dicts), or when
+        it is imported from a module of the audited folder that assigns it (`from common.defaults import ARGS`)."""
         for _ in range(3):
             if not isinstance(node, ast.Name):
                 break
@@ -183,8 +206,26 @@ class ScannerBase(ast.NodeVisitor):
                     node = scope[node.id]
                     break
             else:
-                break
+                imported = self.imports.get(node.id)
+                if imported is None or imported[1] is None or self.modules is None:
+                    break
+                value = self.modules(*imported)
+                if value is None:
+                    break
+                for child in ast.walk(value):  # shown where this file uses it
+                    if hasattr(child, "lineno"):
+                        child.lineno, child.col_offset = node.lineno, node.col_offset  # type: ignore[attr-defined]
+                node = value
         return node
+
+    def _shared_module(self, node: ast.expr) -> str | None:
+        """The module a name was imported from, when the audited folder holds it and it assigns the name."""
+        if not (isinstance(node, ast.Name) and node.id in self.imports and self.modules is not None):
+            return None
+        if any(node.id in scope for scope in self.scopes):
+            return None
+        module, name = self.imports[node.id]
+        return module if name is not None and self.modules(module, name) is not None else None
 
     def _text(self, node: ast.expr) -> str:
         """A DAG id as text: literal, f-string with `{placeholders}`, or the expression in angle brackets."""

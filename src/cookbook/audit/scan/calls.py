@@ -7,15 +7,23 @@ from __future__ import annotations
 import ast
 from typing import Literal
 
-from cookbook.audit.findings import Kind
+from cookbook.audit.findings import Finding, Kind
 from cookbook.audit.scan.base import Ref, _is_camel, _short
 from cookbook.audit.scan.dags import DagReader
 from cookbook.audit.vocabulary import (
+    ANY,
     ASSET_CALLS,
+    CALL_ALIASES,
+    CONTEXT_FUNCTIONS,
+    DEPENDENCY_FUNCTIONS,
+    DEPENDENCY_METHODS,
     MAPPING_METHODS,
+    NAMESPACED_ROOTS,
     PARSE_TIME,
     SETUP_TEARDOWN_METHODS,
+    TASK_ARGS,
     TASKFLOW_DECORATORS,
+    TEMPLATE_ALIASES,
     VARIABLE_METHODS,
 )
 
@@ -81,8 +89,15 @@ class CallReader(DagReader):
             self._emit("xcom", last, node, module=ref.module)
         elif last == "Variable":
             self._emit("variable", last, node, module=ref.module)
+        elif ref.name in DEPENDENCY_FUNCTIONS or ref.name == "Label":
+            self._to_tasks_dag(self._emit("dependency", ref.name, node, module=ref.module), node)
+        elif ref.name in CONTEXT_FUNCTIONS:
+            self._emit("context", ref.name, node, module=ref.module)
         else:
-            self._emit("airflow_api", ref.name, node, module=ref.module)
+            flags = [PARSE_TIME] if ref.name.startswith("conf.") and self._parse_time() else []
+            aliases = list(CALL_ALIASES.get(ref.name, ()))
+            kwargs = {alias: ANY for alias in aliases}  # part of that argument's value
+            self._emit("airflow_api", ref.name, node, aliases=aliases, kwargs=kwargs, module=ref.module, flags=flags)
 
     @staticmethod
     def _class_kind(name: str) -> Literal["operator", "sensor", "hook", "other"]:
@@ -128,7 +143,9 @@ class CallReader(DagReader):
             flags=flags,
         )
         self.operator_calls.add(id(node))
-        self._task_args(keywords, sensor=kind == "sensor")
+        if self.dag_stack:
+            self.operator_dags[id(node)] = self.dag_stack[-1].dag.key
+        self._task_args(keywords, sensor=kind == "sensor", owner=ref.last)
 
     def _hook_like(self, ref: Ref) -> bool:
         if ref.module is None and ref.name in self.classes:
@@ -169,10 +186,21 @@ class CallReader(DagReader):
         if attr in ("xcom_push", "xcom_pull"):
             self._emit("xcom", attr, node, kwargs=self._kwargs(node.keywords, node, attr))
             return True
+        if attr in DEPENDENCY_METHODS:
+            finding = self._emit(
+                "dependency", attr, node, label=f".{attr}()", aliases=[">>"], detail=ast.unparse(node)[:80]
+            )
+            self._to_tasks_dag(finding, node)
+            return True
+        if attr == "get" and node.args and self._context_key(func.value, node.args[0]):
+            self._context(node, func.value, node.args[0], None)
+            for child in node.args[1:]:
+                self.visit(child)
+            return True
         if attr in SETUP_TEARDOWN_METHODS:
             self._emit("setup_teardown", attr, node, label=f".{attr}()", kwargs=self._kwargs(node.keywords))
             return True
-        if attr == "override" and isinstance(func.value, ast.Name) and func.value.id in self.task_functions:
+        if attr == "override" and isinstance(func.value, ast.Name) and self._task_function(func.value.id, node):
             self._emit("taskflow", "override", node, label=".override()", kwargs=self._kwargs(node.keywords))
             self._task_args(node.keywords, sensor=False)
             return True
@@ -180,6 +208,12 @@ class CallReader(DagReader):
             self._emit("deferrable", "defer", node, label="self.defer()")
             return True
         return False
+
+    def _task_function(self, name: str, call: ast.Call) -> bool:
+        """A @task function: defined in the file, or imported and given task arguments (`extract.override(...)`)."""
+        if name in self.task_functions:
+            return True
+        return name in self.imports and any(kw.arg == "task_id" or kw.arg in TASK_ARGS for kw in call.keywords)
 
     def _class_method(self, node: ast.Call, ref: Ref) -> None:
         """`Variable.get`, `BaseHook.get_connection`, `DagRun.find`: a class of Airflow's, used directly."""
@@ -224,12 +258,79 @@ class CallReader(DagReader):
                 if kw.arg == "default_args":
                     self._default_args(kw.value)
         else:
-            self._task_args(keywords, sensor=ref.name == "task.sensor")
+            self._task_args(keywords, sensor=ref.name == "task.sensor", owner=f"@{ref.name}")
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         if node.attr == "output" and isinstance(node.value, ast.Name) and node.value.id in self.operator_vars:
             self._emit("xcom", "operator.output", node, aliases=["XComArg"])
+        value = node.value
+        if isinstance(value, ast.Subscript) and self._context_key(value.value, value.slice):
+            self._context(node, value.value, value.slice, node.attr)
+            return
         self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if self._context_key(node.value, node.slice):
+            self._context(node, node.value, node.slice, None)
+            return
+        self.generic_visit(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        """`a >> b`, `[a, b] << c`: a statement of task dependencies, one finding per statement."""
+        value = node.value
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.RShift | ast.LShift):
+            op = ">>" if isinstance(value.op, ast.RShift) else "<<"
+            text = ast.unparse(value)
+            finding = self._emit(
+                "dependency",
+                op,
+                node,
+                label=f"a {op} b",
+                aliases=[">>"] if op == "<<" else [],
+                detail=text if len(text) <= 80 else text[:77] + "...",
+            )
+            self._to_tasks_dag(finding, value)
+        self.generic_visit(node)
+
+    def _to_tasks_dag(self, finding: Finding, node: ast.AST) -> None:
+        """Airflow 2 style `a >> b` outside any `with DAG`: it belongs to the DAG of the tasks it names."""
+        if finding.dags:
+            return
+        dags = {
+            self.task_dags[child.id]
+            for child in ast.walk(node)
+            if isinstance(child, ast.Name) and child.id in self.task_dags
+        }
+        if dags:
+            finding.dags = sorted(dags)
+            self.pending = [(f, top) for f, top in self.pending if f is not finding]
+
+    def _context_key(self, receiver: ast.expr, key: ast.expr) -> bool:
+        """`context["ti"]`, `kwargs["ds"]`: a string key of a name that holds the task context."""
+        return (
+            isinstance(receiver, ast.Name)
+            and any(receiver.id in names for names in self.context_names)
+            and isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+        )
+
+    def _context(self, node: ast.expr, receiver: ast.expr, key: ast.expr, attr: str | None) -> None:
+        """One use of the task context, named the same whatever the variable is called: `context["ti"]`."""
+        assert isinstance(key, ast.Constant)
+        name = f'context["{key.value}"]'
+        root = "ti" if key.value == "task_instance" else key.value
+        aliases = []
+        if attr:
+            aliases = [name, f"{root}.{attr}"]
+            if root in NAMESPACED_ROOTS:
+                aliases.append(f"{{{{ {root}.{attr} }}}}")
+            name += f".{attr}"
+        template = f"{{{{ {root} }}}}"
+        aliases += [template, *TEMPLATE_ALIASES.get(template, [])]
+        detail = ast.unparse(node)
+        self._emit("context", name, node, aliases=aliases, detail=detail if len(detail) <= 80 else detail[:77] + "...")
+        if isinstance(receiver, ast.Name):
+            self.visit_Name(receiver)
 
     def visit_Name(self, node: ast.Name) -> None:
         if self.dag_stack:

@@ -12,6 +12,7 @@ from cookbook.audit.findings import Dag
 from cookbook.audit.scan.arguments import ArgumentReader
 from cookbook.audit.scan.base import _DagState
 from cookbook.audit.vocabulary import (
+    CONTEXT_FUNCTIONS,
     DOC_ARGS,
     GENERATED_IN_A_LOOP,
 )
@@ -60,10 +61,23 @@ class DagReader(ArgumentReader):
         return False
 
     def visit_Assign(self, node: ast.Assign) -> None:
-        if any(isinstance(t, ast.Attribute) and t.attr in DOC_ARGS for t in node.targets):
+        docs = [t for t in node.targets if isinstance(t, ast.Attribute) and t.attr in DOC_ARGS]
+        if docs:
+            # `dag.doc_md = __doc__`: documentation, listed as the argument it sets (its text is no template).
+            target = docs[0]
+            pushed = isinstance(target.value, ast.Name) and target.value.id in self.dag_names
+            if pushed:
+                self.dag_stack.append(self.dag_names[target.value.id])  # type: ignore[union-attr]
+            self._emit("dag_setting", target.attr, node, label=target.attr, detail=f"{ast.unparse(target)} = ...")
+            if pushed:
+                self.dag_stack.pop()
             return
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         value = node.value
+        if isinstance(value, ast.Call) and self._ref(value.func) is not None:
+            ref = self._ref(value.func)
+            if ref is not None and ref.name in CONTEXT_FUNCTIONS:
+                self.context_names[-1].update(names)
         if isinstance(value, ast.Call) and self._is_dag_class(value.func):
             self._dag_call(value, "call", names)
         else:
@@ -75,6 +89,8 @@ class DagReader(ArgumentReader):
             self.scopes[-1][name] = value
             if id(value) in self.operator_calls:
                 self.operator_vars.add(name)
+                if id(value) in self.operator_dags:
+                    self.task_dags[name] = self.operator_dags[id(value)]
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:

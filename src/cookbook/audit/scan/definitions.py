@@ -11,6 +11,7 @@ from cookbook.audit.scan.base import _DagState, _Function, _LocalClass
 from cookbook.audit.scan.calls import CallReader
 from cookbook.audit.vocabulary import (
     ASSET_DECORATORS,
+    CONTEXT_PARAMS,
     DAG_DECORATORS,
     SCHEDULE_ARGS,
     TASKFLOW_DECORATORS,
@@ -78,7 +79,15 @@ class DefinitionReader(CallReader):
             self.dag_stack.append(dag_state)
         self.functions.append(_Function(node.name, is_task, parse_time))
         self.scopes.append({})
+        # `**context` / `**kwargs` of a callable, and a `context` parameter (`execute(self, context)`), hold the
+        # task context; so does a name assigned `get_current_context()` in the body (see `visit_Assign`).
+        params = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
+        names = {a.arg for a in params if a.arg in CONTEXT_PARAMS}
+        if node.args.kwarg is not None:
+            names.add(node.args.kwarg.arg)
+        self.context_names.append(names)
         self._body(node.body)
+        self.context_names.pop()
         self.scopes.pop()
         self.functions.pop()
         if dag_state:
