@@ -64,6 +64,7 @@ with DAG(
             "CREATE UNLOGGED TABLE staging_orders"
             " (region text NOT NULL, order_id integer PRIMARY KEY, amount numeric(10, 2) NOT NULL)",
         ],
+        do_xcom_push=False,  # DDL returns nothing anyone reads: no XCom row to write
     )
 
     # One mapped query per region, each taking one of the pool's 3 slots: the other regions wait in `scheduled`,
@@ -82,6 +83,7 @@ with DAG(
         conn_id=WAREHOUSE_CONN_ID,
         sql="DROP TABLE IF EXISTS staging_orders",
         trigger_rule="all_done",
+        do_xcom_push=False,
     )
 
     # The day's totals, read back once every region's query succeeded. Besides being the run's result, this leaf
