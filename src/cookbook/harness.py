@@ -310,18 +310,15 @@ class Harness:
         `reuse` is for runs where one side cannot have changed (mutation testing changes only the Prefect flows).
         """
         label = re.sub(r"[^a-z0-9]+", "_", f"{recipe.name}_{case.name}".lower())
-        try:
-            services = running_services(case, label, ENGINES, self.hosts)
-            fixtures = services.__enter__()
-        except ServiceUnavailable as exc:
-            return CaseRun.judge(recipe, case, self._unrun(recipe, case, "unavailable", str(exc)))
-        except Exception as exc:  # a case whose service could not be prepared: setup SQL that fails, say
-            message = f"preparing the case's services failed: {type(exc).__name__}: {exc}".splitlines()[0]
-            return CaseRun.judge(recipe, case, self._unrun(recipe, case, "harness_error", message))
-        try:
+        with contextlib.ExitStack() as stack:
+            try:
+                fixtures = stack.enter_context(running_services(case, label, ENGINES, self.hosts))
+            except ServiceUnavailable as exc:
+                return CaseRun.judge(recipe, case, self._unrun(recipe, case, "unavailable", str(exc)))
+            except Exception as exc:  # a case whose service could not be prepared: setup SQL that fails, say
+                message = f"preparing the case's services failed: {type(exc).__name__}: {exc}".splitlines()[0]
+                return CaseRun.judge(recipe, case, self._unrun(recipe, case, "harness_error", message))
             return self._run_case(recipe, case, reuse or {}, fixtures)
-        finally:
-            services.__exit__(None, None, None)
 
     def _unrun(self, recipe: Recipe, case: Case, kind: str, message: str) -> dict[Engine, SideReport]:
         versions = self.engine_versions()

@@ -16,6 +16,20 @@ from cookbook.audit.findings import Effort, Finding, Kind
 
 # Flags the scanner sets on findings; a concept can name them in words ("... (parse time)").
 PARSE_TIME = "parse time"
+# Date shortcuts of Airflow 2's template context that Airflow 3 removed (each derivable from the data interval).
+REMOVED_DATE_TEMPLATES = (
+    "next_ds",
+    "next_ds_nodash",
+    "prev_ds",
+    "prev_ds_nodash",
+    "yesterday_ds",
+    "yesterday_ds_nodash",
+    "tomorrow_ds",
+    "tomorrow_ds_nodash",
+    "next_execution_date",
+    "prev_execution_date",
+    "prev_execution_date_success",
+)
 GENERATED_IN_A_LOOP = "generated in a loop"
 
 ANY = "..."
@@ -379,19 +393,7 @@ AIRFLOW2_NAMES: dict[str, str] = {
     'context["execution_date"]': 'context["logical_date"]',
     **{
         f"{{{{ {name} }}}}": "removed: derive it from data_interval_start / data_interval_end"
-        for name in (
-            "next_ds",
-            "next_ds_nodash",
-            "prev_ds",
-            "prev_ds_nodash",
-            "yesterday_ds",
-            "yesterday_ds_nodash",
-            "tomorrow_ds",
-            "tomorrow_ds_nodash",
-            "next_execution_date",
-            "prev_execution_date",
-            "prev_execution_date_success",
-        )
+        for name in REMOVED_DATE_TEMPLATES
     },
 }
 # Airflow 2 import paths and where Airflow 3 has the same classes (the provider packages or the Task SDK).
@@ -564,17 +566,7 @@ GENERIC: dict[str, str] = {
     **{
         f"{{{{ {name} }}}}": f"compute it from {_FLOW_RUNTIME}.scheduled_start_time in the task"
         for name in (
-            "next_ds",
-            "next_ds_nodash",
-            "prev_ds",
-            "prev_ds_nodash",
-            "yesterday_ds",
-            "yesterday_ds_nodash",
-            "tomorrow_ds",
-            "tomorrow_ds_nodash",
-            "next_execution_date",
-            "prev_execution_date",
-            "prev_execution_date_success",
+            *REMOVED_DATE_TEMPLATES,
             "prev_data_interval_start_success",
             "prev_data_interval_end_success",
             "prev_start_date_success",
