@@ -52,13 +52,18 @@ def test_served_processes_journal_their_submissions_for_the_worker(tmp_path: Any
     journal = tmp_path / "journal"
     journal.mkdir()
     ids = [uuid4(), uuid4(), uuid4()]
-    (journal / "4242.log").write_text(f"{ids[0]} 0 1\n{ids[1]} 1 1\n{ids[2]} 2", encoding="utf-8")
+    flow_run, other = uuid4(), uuid4()
+    lines = f"{ids[0]} 0 1 {flow_run}\n{ids[1]} 1 1 {other}\n{ids[2]} 2 0"
+    (journal / "4242.log").write_text(lines, encoding="utf-8")
     recorded = Submissions()
     recorded.read_journals(journal)
     assert recorded.order == {ids[0]: 0, ids[1]: 1}  # the line cut short is left out
     assert recorded.mapped == set(ids[:2])
     with (journal / "4242.log").open("a", encoding="utf-8") as handle:
-        handle.write(" 0\n")  # the process finishes the line
+        handle.write(f" {flow_run}\n")  # the process finishes the line
     recorded.read_journals(journal)
     assert recorded.order == {ids[0]: 0, ids[1]: 1, ids[2]: 2}
     assert recorded.mapped == set(ids[:2])
+    # What the worker waits to see on the server before it reads a flow run's task runs back.
+    assert recorded.submitted_by({flow_run}) == {ids[0], ids[2]}
+    assert recorded.submitted_by({flow_run, other}) == set(ids)

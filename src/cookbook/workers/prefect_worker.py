@@ -308,7 +308,13 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
         previous: list[Any] | None = None
         while True:
             runs, flow_runs = _read_task_runs(client, flow_run_id)
-            settled = all(_is_settled(r) for r in runs)
+            # The server records task run states from the engine's events, after the flow run's own final state:
+            # a read can come too early and show none yet. Every task run the flows submitted must be there.
+            if journal:
+                SUBMISSIONS.read_journals(Path(journal))
+            submitted = SUBMISSIONS.submitted_by({flow_run_id, *(f.id for f in flow_runs)})
+            seen = {r.id for r in runs}
+            settled = submitted <= seen and all(_is_settled(r) for r in runs)
             if (settled and previous is not None and _fingerprint(runs) == _fingerprint(previous)) or (
                 time.monotonic() > deadline
             ):

@@ -24,6 +24,8 @@ class Submissions:
     def __init__(self) -> None:
         self.order: dict[UUID, int] = {}
         self.mapped: set[UUID] = set()
+        # task run -> the flow run that submitted it: the task runs the server must show before a run is read back.
+        self.flow_run_of: dict[UUID, UUID] = {}
         self._counter = itertools.count()
         self._lock = threading.Lock()
         self._in_map = threading.local()
@@ -54,22 +56,34 @@ class Submissions:
             self._journal_read[journal] = self._journal_read.get(journal, 0) + len(complete)
             for line in complete.decode("utf-8").splitlines():
                 fields = line.split()
-                if len(fields) != 3:
+                if len(fields) != 4:
                     continue  # a line cut short by a process that was killed mid-write
                 run_id = UUID(fields[0])
                 self.order.setdefault(run_id, int(fields[1]))
                 if fields[2] == "1":
                     self.mapped.add(run_id)
+                if fields[3] != "-":
+                    self.flow_run_of.setdefault(run_id, UUID(fields[3]))
+
+    def submitted_by(self, flow_run_ids: set[UUID]) -> set[UUID]:
+        """The task runs these flow runs submitted, as recorded where they ran."""
+        return {task for task, flow_run in self.flow_run_of.items() if flow_run in flow_run_ids}
 
     def _record(self, task_run_id: UUID) -> None:
+        from prefect.context import FlowRunContext
+
+        context = FlowRunContext.get()
+        flow_run_id = context.flow_run.id if context is not None and context.flow_run is not None else None
         with self._lock:
             order = self.order[task_run_id] = next(self._counter)
             mapped = getattr(self._in_map, "active", False)
             if mapped:
                 self.mapped.add(task_run_id)
+            if flow_run_id is not None:
+                self.flow_run_of[task_run_id] = flow_run_id
             if self._journal is not None:
                 with (self._journal / f"{os.getpid()}.log").open("a", encoding="utf-8") as handle:
-                    handle.write(f"{task_run_id} {order} {int(mapped)}\n")
+                    handle.write(f"{task_run_id} {order} {int(mapped)} {flow_run_id or '-'}\n")
 
     def _wrap_submit(self, submit: Any) -> Any:
         @functools.wraps(submit)
