@@ -301,8 +301,7 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
 
     # Push out the engine's buffered state-change events, then wait for the server to have recorded them.
     EventsWorker.drain_all(timeout=10)
-    if journal := os.environ.get(JOURNAL_ENV):
-        SUBMISSIONS.read_journals(Path(journal))
+    journal = os.environ.get(JOURNAL_ENV)  # served runs' submissions, taken in on every read below
     deadline = time.monotonic() + CONSISTENCY_TIMEOUT
     with get_client(sync_client=True) as client:
         previous: list[Any] | None = None
