@@ -112,7 +112,7 @@ class PrefectSide:
     def run(self, job: Job) -> SideReport:
         report = SideReport(engine="prefect", engine_version=self.version, recipe=job.recipe, case=job.case)
         try:
-            module = _import_flow_module(job)
+            module = _import_flow_module(job, self.home / "flow_modules")
         except Exception as exc:
             report.error = SideError(kind="import_error", message=f"{Path(job.source_file).name}: {one_line(exc)}")
             return report
@@ -255,9 +255,24 @@ def _set_concurrency_limits(limits: dict[str, int], tags: dict[str, int]) -> Non
             client.create_concurrency_limit(tag=tag, concurrency_limit=limit)
 
 
-def _import_flow_module(job: Job) -> ModuleType:
-    # A fresh module per job, registered in sys.modules so Pydantic and pickled results can find its classes.
+def _import_flow_module(job: Job, importable_from: Path) -> ModuleType:
+    """A fresh module per job, registered in sys.modules so Pydantic and pickled results can find its classes.
+
+    Its name is importable too, from a folder on sys.path and on PYTHONPATH: processes a flow starts itself (the
+    worker processes of a DaskTaskRunner's cluster) unpickle its tasks by module name and import the module, as
+    they import the user's installed package in production.
+    """
     name = f"cookbook_flows_{job.recipe}"
+    importable_from.mkdir(parents=True, exist_ok=True)
+    link = importable_from / f"{name}.py"
+    staged = importable_from / f".{name}.{os.getpid()}"
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(Path(job.source_file).resolve())
+    staged.replace(link)  # a mutant's copy replaces the recipe's file for this job, atomically
+    folder = str(importable_from)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (folder, os.environ.get("PYTHONPATH")) if p)
     spec = importlib.util.spec_from_file_location(name, job.source_file)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {job.source_file}")
