@@ -34,6 +34,12 @@ def test_services_present(compose: dict[str, Any]) -> None:
         "mail",  # the email recipe's relay
     }
     assert expected <= set(compose["services"])
+    # scale_out's CeleryExecutor: its broker and workers, started only with the celery profile.
+    for name in ("redis", "airflow-celery-worker"):
+        assert compose["services"][name]["profiles"] == ["celery"], name
+    worker = compose["services"]["airflow-celery-worker"]
+    assert worker["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["environment"]["AIRFLOW__CELERY__BROKER_URL"] == "redis://redis:6379/0"
 
 
 def test_healthchecks_and_dependency_order(compose: dict[str, Any]) -> None:

@@ -1,21 +1,21 @@
 """The work pool manifests of the scale_out recipe (deploy/scale_out/), validated statically: there is no cluster here.
 
 - Structure, in the harness venv: each base job template parses, has Prefect's two keys (`job_configuration`,
-  `variables`), declares every placeholder it uses, and its job configuration uses only the fields the pool type's
-  worker reads (prefect-kubernetes' KubernetesWorkerJobConfiguration, prefect-docker's DockerWorkerJobConfiguration:
-  neither package is installed, so their field names are listed here); the deployments file points at flows that
-  exist.
-- Prefect's own checks, in the Prefect venv (a subprocess): the server's `WorkPoolCreate` validator accepts each
-  template, each deployment's job variables validate against its pool's variables schema (the check
-  `prefect deploy` makes), and the job configuration a worker would build (the defaults, then the deployment's job
-  variables, applied with `prefect.utilities.templating.apply_values`) is a complete Kubernetes Job or container
-  spec, with nothing left unfilled.
+  `variables`) and declares every placeholder it uses; the deployments file points at flows that exist.
+- Prefect's own checks, in the Prefect venv (a subprocess), with the workers' own classes (prefect-kubernetes'
+  KubernetesWorkerJobConfiguration, prefect-docker's DockerWorkerJobConfiguration): the server's `WorkPoolCreate`
+  validator accepts each template; its job configuration uses only fields the worker reads (an unknown key is
+  silently dropped by the worker, so a typo would change nothing without this check); each deployment's job
+  variables validate against its pool's variables schema (the check `prefect deploy` makes); and the job
+  configuration the worker builds for it (`from_template_and_values`, what the worker calls for each flow run) is
+  a complete Kubernetes Job or container spec, with nothing left unfilled.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -29,19 +29,6 @@ DEPLOY = ROOT / "deploy" / "scale_out"
 PREFECT_PYTHON = ROOT / ".venvs" / "prefect" / "bin" / "python"
 TEMPLATES = {"kubernetes": DEPLOY / "kubernetes-work-pool.json", "docker": DEPLOY / "docker-work-pool.json"}
 POOL_TYPES = {"k8s-scale-out": "kubernetes", "docker-scale-out": "docker"}
-# The job configuration fields each worker type reads (prefect-kubernetes 0.6, prefect-docker 0.6); a key outside
-# these is silently dropped by the worker, so a typo would change nothing without this check.
-WORKER_FIELDS = {
-    "kubernetes": {
-        "command", "env", "labels", "name", "namespace", "job_manifest", "cluster_config",
-        "job_watch_timeout_seconds", "pod_watch_timeout_seconds", "stream_output",
-    },
-    "docker": {
-        "command", "env", "labels", "name", "image", "image_pull_policy", "networks", "network_mode",
-        "auto_remove", "volumes", "stream_output", "mem_limit", "memswap_limit", "privileged",
-        "container_create_kwargs", "registry_credentials",
-    },
-}  # fmt: skip
 PLACEHOLDER = re.compile(r"\{\{\s*([\w.\-]+)\s*\}\}")
 
 
@@ -59,7 +46,6 @@ def test_template_structure(kind: str) -> None:
     assert set(data) == {"job_configuration", "variables"}
     config, variables = data["job_configuration"], data["variables"]
     assert variables["type"] == "object"
-    assert set(config) <= WORKER_FIELDS[kind], set(config) - WORKER_FIELDS[kind]
     used = set(PLACEHOLDER.findall(json.dumps(config)))
     assert used <= set(variables["properties"]), f"undeclared: {used - set(variables['properties'])}"
     for name, spec in variables["properties"].items():
@@ -88,28 +74,44 @@ def test_deployments_point_at_existing_flows() -> None:
 
 
 PREFECT_CHECK = r"""
-import json, sys
-from copy import deepcopy
+import asyncio, json, sys
 from prefect.server.schemas.actions import WorkPoolCreate
 from prefect.utilities.schema_tools import validate
-from prefect.utilities.templating import apply_values, find_placeholders
-from prefect.workers.base import BaseJobConfiguration
+from prefect.utilities.templating import find_placeholders
+from prefect_docker.worker import DockerWorkerJobConfiguration
+from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
+
+WORKER_CONFIGURATION = {"kubernetes": KubernetesWorkerJobConfiguration, "docker": DockerWorkerJobConfiguration}
+
+
+# These templates reference no Prefect block or variable, so the worker's resolution never calls its client.
+class NoServer:
+    def __getattr__(self, name):
+        raise AssertionError(f"the template needs the API ({name}): it references a block or variable")
+
+
+async def render(configuration, template, values):
+    return await configuration.from_template_and_values(template, values, client=NoServer())
+
 
 request = json.loads(sys.stdin.read())
 out = {}
 for pool in request["pools"]:
     template = pool["template"]
     WorkPoolCreate(name=pool["name"], type=pool["type"], base_job_template=template)  # raises if refused
+    configuration = WORKER_CONFIGURATION[pool["type"]]
+    unread = set(template["job_configuration"]) - set(configuration.model_fields)
+    assert not unread, (pool["name"], "fields the worker does not read", sorted(unread))
     schema = template["variables"]
-    defaults = BaseJobConfiguration._get_base_config_defaults(schema.get("properties", {}))
+    defaults = configuration._get_base_config_defaults(schema.get("properties", {}))
     errors = validate(defaults, schema, preprocess=True, ignore_required=True)
     assert not errors, [e.message for e in errors]
     rendered = {}
     for name, job_variables in pool["deployments"].items():
         errors = validate(job_variables, schema, preprocess=True, ignore_required=True)
         assert not errors, (name, [e.message for e in errors])
-        values = {**defaults, **job_variables, "name": name, "command": "prefect flow-run execute"}
-        config = apply_values(deepcopy(template["job_configuration"]), values)
+        values = {**job_variables, "name": name, "command": "prefect flow-run execute"}
+        config = asyncio.run(render(configuration, template, values)).model_dump(mode="json")
         assert not find_placeholders(json.dumps(config)), (name, find_placeholders(json.dumps(config)))
         rendered[name] = config
     out[pool["name"]] = rendered
@@ -118,7 +120,7 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def rendered() -> dict[str, dict[str, Any]]:
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     if not PREFECT_PYTHON.exists():
         pytest.skip("the Prefect venv (.venvs/prefect) is not set up")
     by_pool: dict[str, dict[str, Any]] = {name: {} for name in POOL_TYPES}
@@ -134,6 +136,7 @@ def rendered() -> dict[str, dict[str, Any]]:
     done = subprocess.run(
         [str(PREFECT_PYTHON), "-c", PREFECT_CHECK],
         input=json.dumps(request),
+        env={**os.environ, "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home"))},  # nothing of the user's
         capture_output=True,
         text=True,
         timeout=120,
