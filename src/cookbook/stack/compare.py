@@ -127,15 +127,21 @@ class PrefectApi:
             run["subflow_call"] = run["id"] in calls
         return runs
 
-    def settled_task_runs(self, flow_run_id: str, timeout: float = 15.0) -> list[dict]:
-        """Task run states reach the server as events, processed asynchronously: wait until they stop moving."""
+    def settled_task_runs(self, flow_run_id: str, timeout: float = 15.0, quiet: float = 1.0) -> list[dict]:
+        """Task run states reach the server as events, processed asynchronously, and after the flow run's own final
+        state: an early read can show none of them yet. So the runs must stop moving for `quiet` seconds, not only
+        between two reads (this process has no record of what the flow submitted to check them against)."""
         deadline = time.monotonic() + timeout
         previous = None
+        stable_since = time.monotonic()
         while True:
             runs = self.task_runs(flow_run_id)
             fingerprint = sorted((r["id"], r["state_name"], r["run_count"]) for r in runs)
             settled = all(r["state_type"] in _FINAL or r["state_name"] == "NotReady" for r in runs)
-            if (settled and fingerprint == previous) or time.monotonic() > deadline:
+            now = time.monotonic()
+            if fingerprint != previous:
+                stable_since = now
+            if (settled and now - stable_since >= quiet) or now > deadline:
                 return runs
             previous = fingerprint
             time.sleep(POLL)

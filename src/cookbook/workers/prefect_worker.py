@@ -329,9 +329,15 @@ def _task_outcomes(flow_run_id: UUID, task_names: dict[str, str]) -> dict[str, T
             submitted = SUBMISSIONS.submitted_by({flow_run_id, *(f.id for f in flow_runs)})
             seen = {r.id for r in runs}
             settled = submitted <= seen and all(_is_settled(r) for r in runs)
-            if (settled and previous is not None and _fingerprint(runs) == _fingerprint(previous)) or (
-                time.monotonic() > deadline
-            ):
+            if settled and previous is not None and _fingerprint(runs) == _fingerprint(previous):
+                break
+            if time.monotonic() > deadline:
+                # Outcomes read without some of the task runs would be wrong, not merely late: ours to report.
+                if missing := len(submitted - seen):
+                    raise RuntimeError(
+                        f"the Prefect server did not record {missing} of the {len(submitted)} task runs the flow "
+                        f"submitted within {CONSISTENCY_TIMEOUT:.0f} s of the run's end"
+                    )
                 break
             previous = runs
             time.sleep(0.1)
