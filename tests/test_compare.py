@@ -229,6 +229,32 @@ def test_retry_waits_sum_the_gaps_between_tries_and_are_bounded_on_each_side() -
         RetryWait(at_least=3, at_most=2)
 
 
+def test_task_seconds_bound_a_tasks_run_time_on_each_side() -> None:
+    """A wait inside the task (a Retry-After slept through in place) that is too long fails the case, not only one
+    too short: the API's own refusal of an early request bounds it from below only."""
+    from datetime import UTC, datetime, timedelta
+
+    from cookbook.recipe import TaskSeconds
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def ran(seconds: float | None) -> dict[str, TaskOutcome]:
+        end = None if seconds is None else t0 + timedelta(seconds=seconds)
+        return {
+            "fetch": TaskOutcome(outcome=Outcome.SUCCESS, engine_state="x", attempts=1, started_at=t0, ended_at=end)
+        }
+
+    bounds = Expectation(task_seconds={"fetch": TaskSeconds(at_least=2, at_most=3.5)})
+    parity = Parity(compare=["run_state"])
+    verdict = compare(parity, bounds, side("airflow", tasks=ran(2.2)), side("prefect", tasks=ran(2.1)))
+    assert verdict.parity and verdict.measures == {"run time of fetch (s)": {"airflow": 2.2, "prefect": 2.1}}
+    # A walk that sleeps twice what Retry-After asked.
+    verdict = compare(parity, bounds, side("airflow", tasks=ran(2.2)), side("prefect", tasks=ran(4.1)))
+    assert [d.note for d in verdict.differences] == ["prefect: fetch ran 4.1 s, expected 2..3.5 s"]
+    verdict = compare(parity, bounds, side("airflow", tasks=ran(None)), side("prefect", tasks=ran(2.1)))
+    assert [d.note for d in verdict.differences] == ["airflow: no start and end were recorded, expected 2..3.5 s"]
+
+
 def test_the_stack_matches_a_mapped_tasks_runs_as_a_multiset_and_no_more() -> None:
     from cookbook.stack.compare import align_mapped
 

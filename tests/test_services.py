@@ -62,6 +62,19 @@ def test_each_side_gets_its_own_database_read_back_and_dropped(tmp_path: Path) -
         assert not _exists("db", name) and not _exists("role", name)
 
 
+def test_a_long_case_name_still_gives_each_side_its_own_database(tmp_path: Path) -> None:
+    """PostgreSQL cuts identifiers at 63 bytes: a recipe and case name that long once gave both sides one role."""
+    _postgres_or_skip()
+    label = "warehouse_pool_conflict_on_first_try_and_then_some"
+    fixture = postgres.Fixture(PostgresDatabase(name="warehouse"), label, SIDES, Hosts(tmp_path))
+    try:
+        names = {e: fixture.variables(e)["postgres.warehouse.database"] for e in SIDES}
+        assert names["airflow"] != names["prefect"]
+        assert all(_exists("db", name) and _exists("role", name) for name in names.values())
+    finally:
+        fixture.close()
+
+
 def test_peak_activity_is_what_the_database_saw(tmp_path: Path) -> None:
     _postgres_or_skip()
     fixture = postgres.Fixture(PostgresDatabase(name="wh", activity=True), "svc_peak", SIDES, Hosts(tmp_path))

@@ -116,6 +116,14 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
                 said = "no wait between tries was recorded" if waited is None else f"{task} waited {waited:g} s"
                 note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s between its tries"
                 diffs.append(_unmet(engine, label, waited, note))
+    for task, bounds in expect.task_seconds.items():
+        label = f"run time of {task} (s)"
+        measures[label] = {engine: _task_seconds(report, task) for engine, report in sides.items()}
+        for engine, took in measures[label].items():
+            if took is None or not bounds.at_least <= took <= bounds.at_most:
+                said = "no start and end were recorded" if took is None else f"{task} ran {took:g} s"
+                note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s"
+                diffs.append(_unmet(engine, label, took, note))
     aspects = set(parity.compare)
     if "run_state" in aspects and airflow.run_state != prefect.run_state:
         diffs.append(Difference(aspect="run_state", where="run", airflow=airflow.run_state, prefect=prefect.run_state))
@@ -161,6 +169,13 @@ def _one_engine_only(expect: Expectation, name: str) -> bool:
     return any(
         isinstance(w, dict) and None in w.values() and _is_instance_of(name, p) for p, w in expect.errors.items()
     )
+
+
+def _task_seconds(report: SideReport, task: str) -> float | None:
+    found = report.tasks.get(task)
+    if found is None or found.started_at is None or found.ended_at is None:
+        return None
+    return round((found.ended_at - found.started_at).total_seconds(), 3)
 
 
 def _retry_wait(report: SideReport, task: str) -> float | None:

@@ -252,6 +252,11 @@ class RetryWait(Strict):
         return self
 
 
+class TaskSeconds(RetryWait):
+    """Bounds on how long a task tried once ran, from its start to its end as the engine recorded them: a wait
+    inside the task (a Retry-After slept through in place) that is too short or too long falls outside."""
+
+
 class SchedulePreview(Strict):
     """Instead of running anything: the next run times each engine computes from the recipe's schedule."""
 
@@ -341,6 +346,10 @@ class Expectation(Strict):
     retry_waits: dict[str, RetryWait] = Field(
         default_factory=dict,
         description="Each task's wait between tries, summed (seconds, from the engine's own record of each try).",
+    )
+    task_seconds: dict[str, TaskSeconds] = Field(
+        default_factory=dict,
+        description="Each task's run time, from start to end (seconds), for tasks tried once (`attempts` 1).",
     )
     messages: dict[str, int | list[Any]] = Field(
         default_factory=dict,

@@ -38,7 +38,9 @@ class Fixture:
         self.samplers: dict[Engine, _ActivitySampler] = {}
         try:
             for engine in engines:
-                name = f"ck_{label}_{spec.name}_{engine}"[:50] + f"_{suffix}"
+                # The engine first: a long recipe and case name is cut to PostgreSQL's 63-byte identifiers, and
+                # the cut must not make both sides' names one.
+                name = f"ck_{engine}_{label}_{spec.name}"[:50] + f"_{suffix}"
                 side = {"database": name, "user": name, "password": secrets.token_urlsafe(18)}
                 self.sides[engine] = side
                 self._create(side)
