@@ -269,6 +269,11 @@ def _import_flow_module(job: Job, importable_from: Path) -> ModuleType:
     staged.unlink(missing_ok=True)
     staged.symlink_to(Path(job.source_file).resolve())
     staged.replace(link)  # a mutant's copy replaces the recipe's file for this job, atomically
+    # Prefect's loader of a deployment's entrypoint puts the flow file's folder on sys.path and leaves it there:
+    # prefect_flows/email.py would then shadow the standard library's email in every process spawned later (a
+    # Dask worker). The flows are imported by file, never from that folder.
+    flows_folder = Path(job.source_file).resolve().parent
+    sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != flows_folder]
     folder = str(importable_from)
     if folder not in sys.path:
         sys.path.insert(0, folder)
