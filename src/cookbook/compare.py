@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field
 
 from cookbook.outcomes import error_type, never_called
-from cookbook.recipe import Expectation, Parity
+from cookbook.recipe import Expectation, Parity, RetryWait
 from cookbook.report import ENGINES, Outcome, RunState, SideReport
 
 Where = Literal["execution", "expectation", "run_state", "error", "tasks", "attempts", "result", "files", "messages"]
@@ -111,19 +111,12 @@ def compare(parity: Parity, expect: Expectation, airflow: SideReport, prefect: S
     for task, bounds in expect.retry_waits.items():
         label = f"retry wait of {task} (s)"
         measures[label] = {engine: _retry_wait(report, task) for engine, report in sides.items()}
-        for engine, waited in measures[label].items():
-            if waited is None or not bounds.at_least <= waited <= bounds.at_most:
-                said = "no wait between tries was recorded" if waited is None else f"{task} waited {waited:g} s"
-                note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s between its tries"
-                diffs.append(_unmet(engine, label, waited, note))
+        unrecorded = "no wait between tries was recorded"
+        diffs += _outside(label, measures[label], bounds, f"{task} waited", unrecorded, what=" between its tries")
     for task, bounds in expect.task_seconds.items():
         label = f"run time of {task} (s)"
         measures[label] = {engine: _task_seconds(report, task) for engine, report in sides.items()}
-        for engine, took in measures[label].items():
-            if took is None or not bounds.at_least <= took <= bounds.at_most:
-                said = "no start and end were recorded" if took is None else f"{task} ran {took:g} s"
-                note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s"
-                diffs.append(_unmet(engine, label, took, note))
+        diffs += _outside(label, measures[label], bounds, f"{task} ran", "no start and end were recorded")
     aspects = set(parity.compare)
     if "run_state" in aspects and airflow.run_state != prefect.run_state:
         diffs.append(Difference(aspect="run_state", where="run", airflow=airflow.run_state, prefect=prefect.run_state))
@@ -408,6 +401,19 @@ def _is_subsequence(wanted: list[str], states: list[str]) -> bool:
 def _brief(value: Any) -> str:
     text = json.dumps(value, default=str, sort_keys=True)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _outside(
+    label: str, measured: dict[str, float | None], bounds: RetryWait, did: str, unrecorded: str, what: str = ""
+) -> list[Difference]:
+    """A measure in seconds, per engine, against its bounds: one difference per engine outside them or unmeasured."""
+    diffs = []
+    for engine, seconds in measured.items():
+        if seconds is None or not bounds.at_least <= seconds <= bounds.at_most:
+            said = unrecorded if seconds is None else f"{did} {seconds:g} s"
+            note = f"{said}, expected {bounds.at_least:g}..{bounds.at_most:g} s{what}"
+            diffs.append(_unmet(engine, label, seconds, note))
+    return diffs
 
 
 def _unmet(engine: str, where: str, got: Any, note: str) -> Difference:
